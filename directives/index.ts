@@ -1,0 +1,24 @@
+/**
+ * Registers every Caddyfile directive, global option and matcher. One explicit
+ * list, so nothing depends on import side effects or file order. Each area
+ * keeps its own section.
+ */
+import { registerCoreDirectives } from './core.ts';
+import { registerHttpDirectives } from './http.ts';
+import { registerRedisStorageAndRateLimit } from './rate-limit.ts';
+import { registerMercureDirective } from './mercure.ts';
+
+let done = false;
+
+export function registerAllDirectives(): void {
+  if (done) return;
+  done = true;
+  registerCoreDirectives();
+  // --- http core: matchers, handlers, tls, log, reverse_proxy ---
+  registerHttpDirectives();
+  // --- mercure hub and transports ---
+  registerMercureDirective();
+  // --- redis storage, rate_limit ---
+  registerRedisStorageAndRateLimit();
+  // --- php_server / php_fastcgi ---
+}

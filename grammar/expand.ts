@@ -1,0 +1,163 @@
+/**
+ * `import` expansion at the token level, as Caddy's doImport does: the import
+ * statement (its line, plus a passed `{ … }` block) is spliced out of the token
+ * vector and replaced by the snippet's or files' tokens, with `{args[…]}`,
+ * `{block}` and `{blocks.NAME}` substituted. The parser then simply continues at
+ * the same index, so nested imports expand when the parser reaches them.
+ */
+import type { Span } from './ast.ts';
+import type { ConfigError } from '../src/host/errors.ts';
+import type { Env } from './env.ts';
+import { tokenize } from './lexer.ts';
+import {
+  blockMapping, type FileAccess, type ImportGraph, matchingClose, type PTok, readImport, resolveFiles,
+  substituteArgs, trimEols,
+} from './imports.ts';
+
+/** A snippet definition: where it was written and its tokens (without the braces). */
+export interface Snippet {
+  file: string;
+  tokens: PTok[];
+}
+
+/** What expandImport needs from the parser. */
+export interface ImportHost {
+  toks: PTok[];
+  snippets: Map<string, Snippet>;
+  graph: ImportGraph;
+  access: FileAccess;
+  env: Env;
+  /** Records an ERR_CFG_IMPORT / ERR_CFG_SYNTAX error. */
+  fail(span: Span, detail: string, opts?: { syntax?: boolean; expected?: string }): void;
+  /** Records lexer errors of an imported file. */
+  addErrors(errors: ConfigError[]): void;
+  /** Reports the input ending inside the block opened at `open` (once per parse). */
+  unexpectedEof(open: Span): void;
+  warn(span: Span, message: string): void;
+}
+
+/** Guards against runaway expansion that the cycle graph would not catch. */
+const MAX_IMPORT_DEPTH = 64;
+
+function eolAt(t: PTok): PTok {
+  return { ...t, kind: 'eol', text: '', quote: '' };
+}
+
+function isBlockPlaceholder(t: PTok): boolean {
+  return t.kind === 'word' && (t.text === '{block}' || (t.text.startsWith('{blocks.') && t.text.endsWith('}')));
+}
+
+/**
+ * Expands the import statement whose `import` token is at `at`. `nesting` is 0
+ * for an import in key position (where imported snippet definitions keep their
+ * placeholders, Caddy's heuristic) and 1 inside blocks. On error the statement
+ * is removed and the error recorded, so parsing continues either way.
+ */
+export function expandImport(h: ImportHost, at: number, nesting: number): void {
+  const toks = h.toks;
+  const imp = toks[at]!;
+  let i = at + 1;
+  const args: PTok[] = [];
+  while (i < toks.length && toks[i]!.kind === 'word') args.push(toks[i++]!);
+  let end = i;
+  let block: PTok[] = [];
+  if (toks[i]?.kind === 'open') {
+    const close = matchingClose(toks, i);
+    if (close < 0) {
+      h.unexpectedEof(toks[i]!.span);
+      toks.splice(at, toks.length - at);
+      return;
+    }
+    block = trimEols(toks.slice(i + 1, close));
+    end = close + 1;
+  }
+  const replace = (tokens: PTok[]): void => void toks.splice(at, end - at, ...tokens);
+  const abort = (span: Span, detail: string): void => {
+    h.fail(span, detail);
+    replace([]);
+  };
+  const pattern = args[0];
+  if (!pattern) return abort(imp.span, "wrong argument count or unexpected line ending after 'import'");
+  if (pattern.text === '') return abort(pattern.span, 'Import requires a non-empty filepath');
+  if ((imp.span.imports?.length ?? 0) >= MAX_IMPORT_DEPTH) {
+    return abort(imp.span, `imports are nested more than ${MAX_IMPORT_DEPTH} levels deep`);
+  }
+  const { map, anonymous } = blockMapping(block);
+  if (anonymous) return abort(anonymous.span, 'anonymous blocks are not supported');
+
+  const chain = [...(imp.span.imports ?? []), `${imp.span.file}:${imp.span.line} (import ${pattern.text})`];
+  let imported: PTok[] = [];
+  const nodes: string[] = [];
+  const snippet = h.snippets.get(pattern.text);
+  if (snippet) {
+    imported = snippet.tokens;
+    if (imported.length) nodes.push(`${snippet.file}:${pattern.text}`);
+  } else {
+    const found = resolveFiles(pattern.text, imp.span.file, h.access);
+    if (found.error) return abort(pattern.span, found.error);
+    if (found.warning) h.warn(pattern.span, found.warning);
+    for (const path of found.paths) {
+      const read = readImport(path, pattern.text, found.literal, h.access);
+      if (read.error !== undefined) return abort(pattern.span, read.error);
+      nodes.push(path);
+      if (read.text!.trim() === '') { h.warn(pattern.span, `Import file is empty: ${path}`); continue; }
+      const lexed = tokenize(read.text!, { file: path, env: h.env, imports: chain });
+      h.addErrors(lexed.errors);
+      if (imported.length) imported.push(eolAt(imp));
+      imported.push(...lexed.tokens);
+    }
+  }
+
+  const from = imp.snippet ? `${imp.span.file}:${imp.snippet}` : imp.span.file;
+  for (const to of nodes) {
+    const cycle = h.graph.addEdge(from, to);
+    if (cycle) return abort(imp.span, cycle);
+  }
+  replace(substituteAll(h, imported, { chain, args: args.slice(1), block, map, nesting }));
+}
+
+interface Substitution {
+  chain: string[];
+  args: PTok[];
+  block: PTok[];
+  map: Map<string, PTok[]>;
+  nesting: number;
+}
+
+/**
+ * Stamps the import chain on every imported token and substitutes args and
+ * blocks, except inside a snippet definition `(name) {` met at top level: its
+ * placeholders belong to that snippet's own future imports.
+ */
+function substituteAll(h: ImportHost, imported: PTok[], s: Substitution): PTok[] {
+  const out: PTok[] = [];
+  let depth = s.nesting;
+  let inDefinition = false;
+  let maybeName = false;
+  let index = 0;
+  let lineStart = true;
+  for (const t of imported) {
+    if (t.kind === 'eol') { out.push(t); lineStart = true; continue; }
+    const tok: PTok = { ...t, span: { ...t.span, imports: s.chain } };
+    if (!inDefinition && depth === 0) {
+      index = lineStart ? 0 : index + 1;
+      if (lineStart) maybeName = tok.text.length >= 3 && tok.text.startsWith('(') && tok.text.endsWith(')');
+    }
+    lineStart = false;
+    if (tok.kind === 'open') {
+      depth++;
+      if (index === 1 && maybeName && depth === 1) { inDefinition = true; maybeName = false; }
+    } else if (tok.kind === 'close') {
+      depth--;
+      if (depth === 0) inDefinition = false;
+    }
+    if (inDefinition) { out.push(tok); continue; }
+    if (isBlockPlaceholder(tok)) {
+      const add = tok.text === '{block}' ? s.block : (s.map.get(tok.text.slice('{blocks.'.length, -1)) ?? []);
+      if (add.length) out.push(eolAt(tok), ...add, eolAt(tok));
+      continue;
+    }
+    out.push(...substituteArgs(tok, s.args, (m) => h.warn(tok.span, m)));
+  }
+  return out;
+}

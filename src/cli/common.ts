@@ -1,0 +1,35 @@
+/** Helpers shared by CLI commands: config discovery, env files, data dir, logger. */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { QsError } from '../host/errors.ts';
+import type { AdapterName } from '../host/load-config.ts';
+
+export interface ConfigFlags { config?: string; adapter?: string; envfile?: string }
+
+/** Resolves --config (default ./Caddyfile) and --adapter, loading --envfile into process.env first. */
+export function resolveConfig(flags: ConfigFlags): { path: string; adapter?: AdapterName } {
+  if (flags.envfile) process.loadEnvFile(flags.envfile);
+  if (flags.adapter && flags.adapter !== 'caddyfile' && flags.adapter !== 'json') {
+    throw new QsError('ERR_CLI_USAGE', `unrecognized config adapter: ${flags.adapter} (expected caddyfile or json)`);
+  }
+  let path = flags.config;
+  if (!path) {
+    if (flags.adapter) throw new QsError('ERR_CLI_USAGE', 'cannot adapt config without config file (use --config)');
+    if (!existsSync('Caddyfile')) throw new QsError('ERR_CLI_USAGE', 'input file required when there is no Caddyfile in current directory (use --config flag)');
+    path = 'Caddyfile';
+  }
+  return { path, adapter: flags.adapter as AdapterName | undefined };
+}
+
+/** Where persistent data lives (bolt's default mercure.db): $XDG_DATA_HOME/quicksilver or ~/.local/share/quicksilver. */
+export function dataDir(): string {
+  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'quicksilver');
+}
+
+/** JSON logs on stderr; level from QS_LOG_LEVEL (default info). */
+export function makeLogger(level?: string): Logger {
+  return pino({ level: level ?? process.env.QS_LOG_LEVEL ?? 'info', base: undefined }, pino.destination(2));
+}

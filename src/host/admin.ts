@@ -1,0 +1,99 @@
+/**
+ * The local admin endpoint (Caddy's, default localhost:2019; `admin off`
+ * disables it): GET /config/[path], POST /load, POST /adapt, POST /stop,
+ * GET /metrics, plus routes modules register in the app registry under
+ * `admin:<path prefix>` (Mercure's /mercure/health/…).
+ * Only loopback Host headers are accepted, against DNS rebinding.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { adaptText, type AdapterName } from './load-config.ts';
+import type { Runtime } from './runtime.ts';
+
+export type AdminRoute = (req: IncomingMessage, res: ServerResponse, path: string) => void | Promise<void>;
+
+function sendJSON(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body) + '\n');
+}
+
+async function readBody(req: IncomingMessage, limit = 16 << 20): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) { size += (c as Buffer).length; if (size > limit) throw new Error('request body too large'); chunks.push(c as Buffer); }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d+){3}|\[::1\])(:\d+)?$/i;
+
+export class AdminServer {
+  readonly address: string;
+  #server: Server;
+  #runtime: Runtime;
+
+  constructor(address: string, runtime: Runtime) {
+    this.address = address;
+    this.#runtime = runtime;
+    this.#server = createServer((req, res) => { this.#handle(req, res).catch((e) => sendJSON(res, 500, { error: (e as Error).message })); });
+  }
+
+  async listen(): Promise<string> {
+    const m = /^(.*):(\d+)$/.exec(this.address);
+    const host = (m?.[1] || 'localhost').replace(/^\[|\]$/g, '');
+    this.#server.listen(Number(m?.[2] ?? 2019), host);
+    await once(this.#server, 'listening');
+    const a = this.#server.address() as AddressInfo;
+    return `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!LOOPBACK.test(req.headers.host ?? '')) return sendJSON(res, 403, { error: `host not allowed: ${req.headers.host}` });
+    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    const method = req.method ?? 'GET';
+    const rt = this.#runtime;
+    if (path === '/load' || path === '/adapt') {
+      if (method !== 'POST') return sendJSON(res, 405, { error: `method not allowed: ${method}` });
+      const body = await readBody(req);
+      const adapter: AdapterName = /caddyfile/i.test(req.headers['content-type'] ?? '') ? 'caddyfile' : 'json';
+      try {
+        const { config, warnings } = adaptText(body, adapter, 'Caddyfile');
+        if (path === '/adapt') return sendJSON(res, 200, { result: config, warnings });
+        await rt.load(config, req.headers['cache-control'] === 'must-revalidate');
+        return sendJSON(res, 200, warnings.length ? { warnings } : {});
+      } catch (e) {
+        return sendJSON(res, 400, { error: `loading config: ${(e as Error).message}` });
+      }
+    }
+    if (path === '/stop') {
+      if (method !== 'POST') return sendJSON(res, 405, { error: `method not allowed: ${method}` });
+      sendJSON(res, 200, {});
+      setImmediate(() => { rt.requestStop(); });
+      return;
+    }
+    if (path === '/metrics') {
+      const reg = rt.instance?.app.metrics;
+      res.writeHead(200, { 'Content-Type': reg?.contentType ?? 'text/plain' });
+      res.end(reg ? await reg.metrics() : '');
+      return;
+    }
+    if (path === '/config' || path.startsWith('/config/')) {
+      if (method !== 'GET') return sendJSON(res, 405, { error: 'only GET is supported on /config/ here; use POST /load' });
+      let node: unknown = rt.instance?.config ?? null;
+      for (const part of path.slice('/config'.length).split('/').filter(Boolean)) {
+        node = node && typeof node === 'object' ? (node as Record<string, unknown>)[decodeURIComponent(part)] : undefined;
+        if (node === undefined) return sendJSON(res, 404, { error: `unknown config path: ${path}` });
+      }
+      return sendJSON(res, 200, node);
+    }
+    for (const [key, route] of rt.instance?.app.registry ?? []) {
+      if (key.startsWith('admin:') && path.startsWith(key.slice(6))) return (route as AdminRoute)(req, res, path);
+    }
+    sendJSON(res, 404, { error: `not found: ${path}` });
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The transport contract. The hub talks only to `Transport`. Every transport is
+ * the shared fan-out core (fanout.ts) plus a `Backend` that writes only its own
+ * part: append to the shared stream, feed the stream back, read history by ID,
+ * and share presence. Local subscribers, topic indexes, replay/live hand-over,
+ * serialisation and back-pressure live in the core, once.
+ */
+
+/** One Mercure update. IDs are final before dispatch (the hub assigns urn:uuid:<v7> when none is given). */
+export interface Update {
+  id: string;
+  /** First = canonical topic, others = alternate topics. */
+  topics: string[];
+  data: string;
+  private: boolean;
+  /** SSE `event:` field; '' or undefined = none. */
+  type?: string;
+  /** SSE `retry:` field; 0 or undefined = none. */
+  retry?: number;
+}
+
+/** What the subscriptions API and subscription events show about a subscriber, on any node. */
+export interface SubscriberInfo {
+  id: string;
+  /** Query selectors, one per `topic` parameter, duplicates kept. */
+  topics: string[];
+  payload?: unknown;
+}
+
+/**
+ * One connected subscriber, as the core sees it. The SSE side implements it.
+ * `privateTopics` is null for anonymous subscribers (public updates only).
+ */
+export interface Subscriber extends SubscriberInfo {
+  privateTopics: string[] | null;
+  /**
+   * Hands one serialised SSE event (shared buffer, never mutate) to the subscriber.
+   * Must not block. Returns false when the subscriber is gone or its bounded
+   * buffer overflowed; the core then drops it.
+   */
+  send(event: Buffer, update: Update): boolean;
+  /**
+   * Ends the stream (transport closed, or overflow detected by the core). The
+   * SSE side flushes what it already queued, then ends the response cleanly, so
+   * the client's Last-Event-ID is the last event it really got. May be called
+   * while subscribe() is still pending (e.g. a replay longer than the buffer:
+   * reason 'replay-overflow'); the response is then still answered, flushed and ended.
+   */
+  close(reason: string): void;
+}
+
+export interface TransportHealth {
+  ready: boolean;
+  live: boolean;
+  error?: string;
+}
+
+/** What the hub uses. Implemented once, by Fanout (fanout.ts), over any Backend. */
+export interface Transport {
+  /** Persists (if the backend keeps history) and fans the update out on every node. Rejects with ERR_TRANSPORT_CLOSED / ERR_TRANSPORT_UNAVAILABLE. */
+  dispatch(update: Update): Promise<void>;
+  /**
+   * Registers the subscriber. When lastEventId is given, replays the retained
+   * updates after it (history first, then live, no gap, no duplicate) and
+   * resolves with the value of the response `Last-Event-ID` header; resolves
+   * undefined when none was requested.
+   */
+  subscribe(sub: Subscriber, lastEventId?: string): Promise<string | undefined>;
+  unsubscribe(sub: Subscriber): void;
+  /** Subscribers of every node (presence) and the current last event ID ('earliest' if none). */
+  subscribers(): Promise<{ lastEventId: string; subscribers: SubscriberInfo[] }>;
+  lastEventId(): Promise<string>;
+  health(): Promise<TransportHealth>;
+  /** Idempotent. Ends every local stream. */
+  close(): Promise<void>;
+}
+
+/** Where a backend hands the shared stream back to the core, in stream order. */
+export interface BackendSink {
+  /**
+   * One update of the shared stream. `seq` is the update's position in the
+   * stream (strictly increasing per stream); the core uses it to join history
+   * and live delivery without gaps or duplicates.
+   */
+  deliver(update: Update, seq: bigint): void;
+  /** The backend lost (false) or regained (true) its connection. */
+  connection(up: boolean, error?: unknown): void;
+}
+
+/** Result of a history read. */
+export interface HistoryResult {
+  /** Whether afterId was found among retained updates ('earliest' is always found). */
+  found: boolean;
+  /** The seq of the last update visited (or of the anchor), so live delivery resumes after it. */
+  lastSeq: bigint;
+}
+
+/** Presence shared across nodes. Optional: without it the core's local list is used. */
+export interface PresenceBackend {
+  join(info: SubscriberInfo): void;
+  leave(id: string): void;
+  /** Every live node's subscribers. Dead nodes' entries expire (documented per backend). */
+  list(): Promise<SubscriberInfo[]>;
+}
+
+/** The part each backend writes. */
+export interface Backend {
+  /** Connects and starts feeding the stream to sink (from the current head). */
+  start(sink: BackendSink): Promise<void>;
+  /** Appends to the shared stream. The update comes back through sink.deliver on every node, this one included. */
+  publish(update: Update): Promise<void>;
+  /**
+   * Visits retained updates strictly after afterId ('earliest' = all), in stream
+   * order, up to the head at call time. Backends without history omit it.
+   * When afterId is not retained nothing is visited (found: false, lastSeq: the head).
+   * If several updates share afterId, the oldest is the anchor. visit returning
+   * false asks the backend to stop early (the core lost interest); honouring
+   * it is optional.
+   */
+  history?(afterId: string, visit: (update: Update, seq: bigint) => boolean | void): Promise<HistoryResult>;
+  /**
+   * Optional backward read: visits retained updates newest first, from the head
+   * at call time, until visit returns true. The core uses it to answer an
+   * unknown Last-Event-ID (the last retained update the subscriber may see)
+   * without scanning from the oldest; without it the core scans history('earliest').
+   */
+  tail?(visit: (update: Update, seq: bigint) => boolean | void): Promise<void>;
+  /** The last update of the retained stream, for lastEventId(); undefined when empty. */
+  lastEventId?(): Promise<string | undefined>;
+  presence?: PresenceBackend;
+  /** Throws when unhealthy. */
+  health?(): Promise<void>;
+  close(): Promise<void>;
+}

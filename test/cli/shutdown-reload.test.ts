@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request, type Agent, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+
+/** The inode of the socket listening on port in process pid (Linux /proc), or undefined. */
+function listenInode(pid: number, port: number): string | undefined {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const f of ['tcp', 'tcp6']) {
+    let text = '';
+    try { text = readFileSync(`/proc/${pid}/net/${f}`, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[1]?.endsWith(':' + hex) && cols[3] === '0A') return cols[9];
+    }
+  }
+  return undefined;
+}
+import { freePort, startHub } from '../helpers/hub-process.ts';
+
+function get(url: string, agent?: Agent): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('kill -TERM lets an in-flight request finish, then exits 0', async (t) => {
+  const held: ServerResponse[] = [];
+  const upstream = createServer((_req, res) => { held.push(res); upstream.emit('held'); });
+  upstream.listen(0, '127.0.0.1');
+  await once(upstream, 'listening');
+  t.after(() => upstream.close());
+  const upPort = (upstream.address() as { port: number }).port;
+  const port = await freePort();
+  const hub = await startHub(`{\n\tadmin off\n}\n:${port} {\n\treverse_proxy 127.0.0.1:${upPort}\n}\n`);
+  t.after(() => hub.kill());
+
+  const inflight = get(`http://127.0.0.1:${port}/slow`);
+  await once(upstream, 'held');
+  hub.kill('SIGTERM');
+  // The hub must stop accepting new connections while the old request is still open.
+  await assert.rejects(async () => {
+    for (let i = 0; i < 200; i++) { await get(`http://127.0.0.1:${port}/new`); await new Promise((r) => setTimeout(r, 10)); }
+  }, /ECONNREFUSED|ECONNRESET/);
+  held[0]!.end('slow answer');
+  const res = await inflight;
+  assert.equal(res.status, 200);
+  assert.equal(res.body, 'slow answer');
+  assert.equal(await hub.exited, 0);
+});
+
+test('a reload through the admin endpoint keeps an unchanged listener', async (t) => {
+  const port = await freePort();
+  const admin = await freePort();
+  const conf = (body: string) => `{\n\tadmin localhost:${admin}\n}\n:${port} {\n\trespond "${body}"\n}\n`;
+  const hub = await startHub(conf('one'));
+  t.after(() => hub.kill());
+  assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'one');
+  const inode = listenInode(hub.pid, port);
+  assert.ok(inode, 'the hub listens on the port');
+
+  const res = await fetch(`http://localhost:${admin}/load`, { method: 'POST', headers: { 'Content-Type': 'text/caddyfile' }, body: conf('two') });
+  assert.equal(res.status, 200, await res.text());
+  const after = await get(`http://127.0.0.1:${port}/`);
+  assert.equal(after.body, 'two');
+  assert.equal(listenInode(hub.pid, port), inode, 'the same listening socket serves the new config');
+
+  const bad = await fetch(`http://localhost:${admin}/load`, { method: 'POST', headers: { 'Content-Type': 'text/caddyfile' }, body: `:${port} {\n\trespnd "x"\n}\n` });
+  assert.equal(bad.status, 400);
+  assert.match((await bad.json() as { error: string }).error, /Caddyfile:2:2: unrecognized directive: respnd/);
+  assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'two', 'the old config keeps running');
+
+  const cfg = await (await fetch(`http://localhost:${admin}/config/apps/http/servers/srv0/listen`)).json();
+  assert.deepEqual(cfg, [`:${port}`]);
+  assert.equal((await fetch(`http://localhost:${admin}/stop`, { method: 'POST' })).status, 200);
+  assert.equal(await hub.exited, 0);
+});

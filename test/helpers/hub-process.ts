@@ -1,0 +1,65 @@
+/**
+ * Starts real `quicksilver run` processes for end-to-end tests: writes the
+ * Caddyfile to a temp dir, forks src/cli/main.ts on the current Node (24) with
+ * an IPC channel, and resolves once the process reports it is ready.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+
+/** A free TCP port on 127.0.0.1 (bind 0, read, close). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface HubProcess {
+  child: ChildProcess;
+  pid: number;
+  dir: string;
+  stderr(): string;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+  /** SIGTERM, then wait for the exit. */
+  stop(): Promise<number | string>;
+}
+
+export interface StartOptions { env?: Record<string, string>; args?: string[]; dir?: string; file?: string }
+
+/** Starts a hub with the given Caddyfile text; rejects with its stderr if it exits before ready. */
+export async function startHub(caddyfile: string, opts: StartOptions = {}): Promise<HubProcess> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'qs-hub-'));
+  const file = join(dir, opts.file ?? 'Caddyfile');
+  writeFileSync(file, caddyfile);
+  const child = fork(MAIN, ['run', '--config', file, ...(opts.args ?? [])], {
+    cwd: dir,
+    env: { ...process.env, XDG_DATA_HOME: join(dir, 'data'), QS_LOG_LEVEL: 'warn', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    execArgv: ['--disable-warning=ExperimentalWarning'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  child.stdout!.resume();
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    exited.then((code) => reject(new Error(`hub exited (${code}) before ready:\n${err}`)));
+  });
+  await ready;
+  return {
+    child, pid: child.pid!, dir, exited,
+    stderr: () => err,
+    kill: (signal = 'SIGKILL') => { child.kill(signal); },
+    stop: async () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); return exited; },
+  };
+}
