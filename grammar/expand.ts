@@ -1,18 +1,18 @@
 /**
  * `import` expansion at the token level, as Caddy's doImport does: the import
  * statement (its line, plus a passed `{ … }` block) is spliced out of the token
- * vector and replaced by the snippet's or files' tokens, with `{args[…]}`,
+ * stream and replaced by the snippet's or files' tokens, with `{args[…]}`,
  * `{block}` and `{blocks.NAME}` substituted. The parser then simply continues at
- * the same index, so nested imports expand when the parser reaches them.
+ * the cursor, so nested imports expand when the parser reaches them.
  */
 import type { Span } from './ast.ts';
 import type { ConfigError } from '../src/host/errors.ts';
 import type { Env } from './env.ts';
 import { tokenize } from './lexer.ts';
 import {
-  blockMapping, type FileAccess, type ImportGraph, matchingClose, type PTok, readImport, resolveFiles,
-  substituteArgs, trimEols,
+  blockMapping, type FileAccess, type ImportGraph, type PTok, readImport, resolveFiles, substituteArgs, trimEols,
 } from './imports.ts';
+import type { TokenStream } from './stream.ts';
 
 /** A snippet definition: where it was written and its tokens (without the braces). */
 export interface Snippet {
@@ -22,7 +22,7 @@ export interface Snippet {
 
 /** What expandImport needs from the parser. */
 export interface ImportHost {
-  toks: PTok[];
+  stream: TokenStream;
   snippets: Map<string, Snippet>;
   graph: ImportGraph;
   access: FileAccess;
@@ -47,31 +47,44 @@ function isBlockPlaceholder(t: PTok): boolean {
   return t.kind === 'word' && (t.text === '{block}' || (t.text.startsWith('{blocks.') && t.text.endsWith('}')));
 }
 
+/** Offset (from the cursor) of the `}` matching the `{` at offset `open`, or -1. */
+function matchingCloseAhead(s: TokenStream, open: number): number {
+  let depth = 0;
+  for (let k = open; ; k++) {
+    const t = s.peek(k);
+    if (!t) return -1;
+    if (t.kind === 'open') depth++;
+    else if (t.kind === 'close' && --depth === 0) return k;
+  }
+}
+
 /**
- * Expands the import statement whose `import` token is at `at`. `nesting` is 0
- * for an import in key position (where imported snippet definitions keep their
- * placeholders, Caddy's heuristic) and 1 inside blocks. On error the statement
- * is removed and the error recorded, so parsing continues either way.
+ * Expands the import statement whose `import` token is under the cursor.
+ * `nesting` is 0 for an import in key position (where imported snippet
+ * definitions keep their placeholders, Caddy's heuristic) and 1 inside blocks.
+ * On error the statement is removed and the error recorded, so parsing
+ * continues either way; the cursor stays on the first expanded token.
  */
-export function expandImport(h: ImportHost, at: number, nesting: number): void {
-  const toks = h.toks;
-  const imp = toks[at]!;
-  let i = at + 1;
+export function expandImport(h: ImportHost, nesting: number): void {
+  const s = h.stream;
+  const imp = s.peek()!;
+  let i = 1;
   const args: PTok[] = [];
-  while (i < toks.length && toks[i]!.kind === 'word') args.push(toks[i++]!);
+  while (s.peek(i)?.kind === 'word') args.push(s.peek(i++)!);
   let end = i;
   let block: PTok[] = [];
-  if (toks[i]?.kind === 'open') {
-    const close = matchingClose(toks, i);
+  if (s.peek(i)?.kind === 'open') {
+    const close = matchingCloseAhead(s, i);
     if (close < 0) {
-      h.unexpectedEof(toks[i]!.span);
-      toks.splice(at, toks.length - at);
+      h.unexpectedEof(s.peek(i)!.span);
+      s.replace(Infinity, []);
       return;
     }
-    block = trimEols(toks.slice(i + 1, close));
+    for (let k = i + 1; k < close; k++) block.push(s.peek(k)!);
+    block = trimEols(block);
     end = close + 1;
   }
-  const replace = (tokens: PTok[]): void => void toks.splice(at, end - at, ...tokens);
+  const replace = (tokens: PTok[]): void => s.replace(end, tokens);
   const abort = (span: Span, detail: string): void => {
     h.fail(span, detail);
     replace([]);

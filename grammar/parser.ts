@@ -12,6 +12,7 @@ import { ConfigError } from '../src/host/errors.ts';
 import type { Env } from './env.ts';
 import { expandImport, type ImportHost, type Snippet } from './expand.ts';
 import { type FileAccess, ImportGraph, type PTok, trimEols } from './imports.ts';
+import { TokenStream } from './stream.ts';
 
 /** A non-fatal finding (empty import, glob without matches, bad `{args[N]}`). */
 export interface ParseWarning {
@@ -37,19 +38,18 @@ function plain(t: PTok): Token {
 
 /** One parse of one Caddyfile (plus whatever it imports). */
 export class Parser implements ImportHost {
-  toks: PTok[];
+  readonly stream: TokenStream;
   readonly snippets = new Map<string, Snippet>();
   readonly graph = new ImportGraph();
   readonly errors: ConfigError[] = [];
   readonly warnings: ParseWarning[] = [];
   readonly access: FileAccess;
   readonly env: Env;
-  #pos = 0;
   #namedRoutes: Record<string, ServerBlock> = {};
   #eofReported = false;
 
   constructor(tokens: PTok[], access: FileAccess, env: Env) {
-    this.toks = tokens;
+    this.stream = new TokenStream(tokens);
     this.access = access;
     this.env = env;
   }
@@ -74,24 +74,24 @@ export class Parser implements ImportHost {
   }
 
   get #cur(): PTok | undefined {
-    return this.toks[this.#pos];
+    return this.stream.peek();
   }
 
   #skipEols(): void {
-    while (this.#cur?.kind === 'eol') this.#pos++;
+    while (this.#cur?.kind === 'eol') this.stream.next();
   }
 
   /** `import` is only special as the first token of a line. */
   #atImport(): boolean {
     const t = this.#cur;
-    return t !== undefined && t.kind === 'word' && t.text === 'import' && (this.#pos === 0 || this.toks[this.#pos - 1]!.kind === 'eol');
+    return t !== undefined && t.kind === 'word' && t.text === 'import' && this.stream.atLineStart;
   }
 
   /** Reported once, at the last token of the input (Caddy's EOFErr), naming the innermost open block. */
   unexpectedEof(open: Span): void {
     if (this.#eofReported) return;
     this.#eofReported = true;
-    const last = this.toks.findLast((t) => t.kind !== 'eol');
+    const last = this.stream.lastReal();
     this.#syntax(last?.span ?? open, 'unexpected EOF', `'}' to close the block opened at ${formatSpan(open)}`);
   }
 
@@ -138,7 +138,7 @@ export class Parser implements ImportHost {
     let openSpan = glued;
     if (!openSpan) {
       openSpan = next!.span;
-      this.#pos++;
+      this.stream.next();
     }
     if (snippet !== undefined) {
       this.#snippet(snippet, keys[0]!, openSpan);
@@ -161,23 +161,24 @@ export class Parser implements ImportHost {
     for (;;) {
       const t = this.#cur;
       if (!t) {
-        if (expecting) this.#syntax(keys[keys.length - 1]?.span ?? this.toks[this.toks.length - 1]!.span, 'unexpected EOF', 'another site address after the trailing comma');
+        const last = keys[keys.length - 1] ?? this.stream.lastReal();
+        if (expecting && last) this.#syntax(last.span, 'unexpected EOF', 'another site address after the trailing comma');
         return { keys, stop: 'eof' };
       }
       if (t.kind === 'eol') {
         if (!expecting) return { keys, stop: 'eol' };
-        this.#pos++;
+        this.stream.next();
         continue;
       }
       if (this.#atImport()) {
-        expandImport(this, this.#pos, 0);
+        expandImport(this, 0);
         continue;
       }
       if (t.kind === 'open') {
         if (expecting) this.#syntax(t.span, "Expected another address but had '{' - check for extra comma");
         return { keys, stop: 'open' };
       }
-      this.#pos++;
+      this.stream.next();
       if (t.kind === 'close') {
         this.#syntax(t.span, STRAY_CLOSE);
       } else if (t.text.startsWith('@')) {
@@ -213,19 +214,19 @@ export class Parser implements ImportHost {
         return { body };
       }
       if (t.kind === 'close') {
-        this.#pos++;
+        this.stream.next();
         if (open) return { body, end: t.span };
         this.#syntax(t.span, STRAY_CLOSE);
         continue;
       }
       if (this.#atImport()) {
-        expandImport(this, this.#pos, 1);
+        expandImport(this, 1);
         continue;
       }
       if (t.kind === 'open') {
         // an anonymous block: report it, parse it to stay in step, drop it
         this.#syntax(t.span, NEW_LINE_BRACE);
-        this.#pos++;
+        this.stream.next();
         this.#body(t.span, false);
         continue;
       }
@@ -236,23 +237,22 @@ export class Parser implements ImportHost {
 
   /** One directive line: name, args, and an optional block opened by a trailing `{`. */
   #directive(inBlock: boolean, closeOk: boolean): Directive {
-    const name = this.#cur!;
-    this.#pos++;
+    const name = this.stream.next()!;
     const args: PTok[] = [];
     for (;;) {
       const t = this.#cur;
       if (!t || t.kind === 'eol') {
-        let j = this.#pos;
-        while (this.toks[j]?.kind === 'eol') j++;
-        const brace = this.toks[j];
+        let j = 0;
+        while (this.stream.peek(j)?.kind === 'eol') j++;
+        const brace = this.stream.peek(j);
         if (brace?.kind !== 'open') return { name: plain(name), args: args.map(plain), block: null };
         // `dir` ⏎ `{`: almost certainly meant as this directive's block
         this.#syntax(brace.span, NEW_LINE_BRACE);
-        this.#pos = j + 1;
+        for (; j >= 0; j--) this.stream.next();
         return this.#withBlock(name, args, brace, inBlock, false);
       }
       if (t.kind === 'open') {
-        this.#pos++;
+        this.stream.next();
         const after = this.#cur;
         const inline = after !== undefined && after.kind !== 'eol';
         if (inline) this.#syntax(t.span, "Unexpected next token after '{' on same line");
@@ -261,15 +261,15 @@ export class Parser implements ImportHost {
       if (t.kind === 'close') {
         if (!closeOk) this.#syntax(t.span, STRAY_CLOSE);
         if (inBlock) return { name: plain(name), args: args.map(plain), block: null }; // let it close the block
-        this.#pos++;
+        this.stream.next();
         continue;
       }
-      const next = this.toks[this.#pos + 1];
+      const next = this.stream.peek(1);
       if (t.text === '{}' && t.quote === '' && (!next || next.kind === 'eol')) {
         this.#syntax(t.span, "Unexpected '{}' at end of line", `"{}" in quotes for a literal {}`);
       }
       args.push(t);
-      this.#pos++;
+      this.stream.next();
     }
   }
 
@@ -281,10 +281,10 @@ export class Parser implements ImportHost {
     if (end && t && t.kind !== 'eol') {
       if (t.kind === 'close') {
         this.#syntax(t.span, STRAY_CLOSE);
-        if (!inBlock) this.#pos++;
+        if (!inBlock) this.stream.next();
       } else {
         this.#syntax(t.span, "Unexpected next token after '}' on same line");
-        while (this.#cur?.kind === 'word') this.#pos++;
+        while (this.#cur?.kind === 'word') this.stream.next();
       }
     }
     return node;
@@ -292,15 +292,14 @@ export class Parser implements ImportHost {
 
   /** Stores a snippet's raw tokens; imports inside it expand only when it is imported. */
   #snippet(name: string, key: PTok, open: Span): void {
-    const start = this.#pos;
+    const tokens: PTok[] = [];
     let depth = 1;
-    for (; this.#cur; this.#pos++) {
-      const k = this.#cur.kind;
-      if (k === 'open') depth++;
-      else if (k === 'close' && --depth === 0) break;
+    for (let t = this.#cur; t; t = this.#cur) {
+      if (t.kind === 'open') depth++;
+      else if (t.kind === 'close' && --depth === 0) break;
+      tokens.push(this.stream.next()!);
     }
-    const tokens = this.toks.slice(start, this.#pos);
-    if (this.#cur) this.#pos++;
+    if (this.#cur) this.stream.next();
     else this.unexpectedEof(open);
     if (this.snippets.has(name)) {
       this.#syntax(key.span, `redeclaration of previously declared snippet ${name}`);

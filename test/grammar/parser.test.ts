@@ -95,6 +95,7 @@ const errorTable: [name: string, input: string, errors: string[]][] = [
   ['inner comma', 'a.com,b.com {\n}', ["Caddyfile:1:1: Site addresses cannot contain a comma ',': 'a.com,b.com' - put a space after the comma to separate site addresses"]],
   ['trailing comma then {', 'a.com, {\n}', ["Caddyfile:1:8: Expected another address but had '{' - check for extra comma"]],
   ['trailing comma then EOF', 'a.com,', ['Caddyfile:1:1: unexpected EOF; expected another site address after the trailing comma']],
+  ['a lone comma', ',', ['Caddyfile:1:1: unexpected EOF; expected another site address after the trailing comma']],
   ['snippet without a brace', '(snip)\nrespond x', ["Caddyfile:2:1: syntax error: unexpected token 'respond', expecting '{'"]],
   ['second global block', ':80 {\n}\n{\n\tdebug\n}', ['Caddyfile:3:1: server block without any key is global configuration, and if used, it must be first']],
   ['snippet redeclared', '(a) {\n\tx\n}\n(a) {\n\ty\n}', ['Caddyfile:4:1: redeclaration of previously declared snippet a']],
