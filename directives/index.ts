@@ -7,6 +7,7 @@ import { registerCoreDirectives } from './core.ts';
 import { registerHttpDirectives } from './http.ts';
 import { registerRedisStorageAndRateLimit } from './rate-limit.ts';
 import { registerMercureDirective } from './mercure.ts';
+import { registerPostgresTransportDirective } from './transports/postgres.ts';
 
 let done = false;
 
@@ -18,6 +19,7 @@ export function registerAllDirectives(): void {
   registerHttpDirectives();
   // --- mercure hub and transports ---
   registerMercureDirective();
+  registerPostgresTransportDirective();
   // --- redis storage, rate_limit ---
   registerRedisStorageAndRateLimit();
   // --- php_server / php_fastcgi ---

@@ -58,6 +58,12 @@ function parseNamedMatcher(d: Dispenser): MatcherSet {
   } else {
     throw d.argErr();
   }
+  // Caddy names regexp captures after the matcher when no name is given ({re.NAME.N}).
+  const own = d.name.slice(1);
+  const pr = set.path_regexp as { name?: string } | undefined;
+  if (pr && !pr.name) pr.name = own;
+  const hr = set.header_regexp as Record<string, { name?: string }> | undefined;
+  if (hr) for (const v of Object.values(hr)) if (!v.name) v.name = own;
   return set;
 }
 

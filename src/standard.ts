@@ -7,6 +7,8 @@ import { registerHttpModules } from './http/modules.ts';
 import { registerRedisStorageAndRateLimitModules } from './storage/modules.ts';
 import { registerMercureModules } from './mercure/modules.ts';
 import { registerPubsubModules } from './pubsub/modules.ts';
+import { registerPostgresTransport } from './pubsub/postgres-module.ts';
+import { registerTransportUrlScheme } from './mercure/transport-loader.ts';
 
 let done = false;
 
@@ -18,6 +20,7 @@ export function registerStandardModules(): void {
   // --- mercure hub and transports ---
   registerMercureModules(registerModule);
   registerPubsubModules(registerModule);
+  registerPostgresTransport(registerModule, registerTransportUrlScheme);
   // --- redis storage, rate_limit ---
   registerRedisStorageAndRateLimitModules();
 }

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { adaptText, type AdapterName } from './load-config.ts';
 import type { Runtime } from './runtime.ts';
+import { mercureHealthRoute } from '../mercure/health.ts';
 
 export type AdminRoute = (req: IncomingMessage, res: ServerResponse, path: string) => void | Promise<void>;
 
@@ -90,6 +91,12 @@ export class AdminServer {
         if (node === undefined) return sendJSON(res, 404, { error: `unknown config path: ${path}` });
       }
       return sendJSON(res, 200, node);
+    }
+    if (path.startsWith('/mercure/health/')) {
+      const a = await mercureHealthRoute(path, method, rt.instance?.app.registry ?? new Map(), (detail) => rt.log.error(detail));
+      res.writeHead(a.status, a.headers);
+      res.end(a.body);
+      return;
     }
     for (const [key, route] of rt.instance?.app.registry ?? []) {
       if (key.startsWith('admin:') && path.startsWith(key.slice(6))) return (route as AdminRoute)(req, res, path);

@@ -4,7 +4,6 @@
  * an IPC channel, and resolves once the process reports it is ready.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,14 +11,21 @@ import { join } from 'node:path';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
-/** A free TCP port on 127.0.0.1 (bind 0, read, close). */
+/**
+ * A free TCP port for a hub to listen on. Picked below Linux's ephemeral range
+ * (32768+), so a client socket of this or another test cannot take it between
+ * this check and the hub's bind; checked free on all interfaces.
+ */
 export async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const s = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.listen(port, () => resolve(true));
+    });
+    if (ok) { await new Promise<void>((r) => s.close(() => r())); return port; }
+  }
 }
 
 export interface HubProcess {

@@ -1,0 +1,182 @@
+/**
+ * The publisher: form-encoded POSTs to the hub over a few keep-alive
+ * connections (an undici Pool). Each update's data is a harness payload
+ * (payload.ts) carrying its sequence number and its send time. Two drivers:
+ * `paced` (token bucket, open loop: the rate does not bend to the hub) and
+ * `closedLoop` (K workers, each sending its next update when the previous
+ * one is answered: measures the most the hub sustains).
+ */
+import { Pool } from 'undici';
+import { performance } from 'node:perf_hooks';
+import { Histogram } from './histogram.ts';
+import { encodePayload } from './payload.ts';
+import { TokenBucket } from './token-bucket.ts';
+import type { LoopbackTarget } from './loopback.ts';
+
+/** What to publish as update `seq`: the form fields but `data`, and which subscriber groups should get it. */
+export interface UpdatePlan {
+  /** URL-encoded `topic=…` (and `private=on`, …) fields, without `data`. */
+  form: string;
+  groups: readonly number[];
+}
+
+/** Publisher settings. */
+export interface PublisherOptions {
+  target: LoopbackTarget;
+  token: string;
+  /** Keep-alive connections in the pool. */
+  connections: number;
+  /** Padding: minimum payload size in bytes. */
+  size: number;
+  timeoutMs: number;
+  /** Called when the hub accepts update `seq` (2xx). */
+  onAccepted(seq: number, plan: UpdatePlan, now: number): void;
+  onError?(key: string, now: number): void;
+}
+
+/** Bounds shared by both drivers: stop at `count` updates or after `durationMs`, whichever comes first. */
+export interface Bounds {
+  count: number;
+  durationMs: number;
+  next(seq: number): UpdatePlan;
+}
+
+/** What one publishing phase did. */
+export interface PhaseResult {
+  sent: number;
+  accepted: number;
+  seconds: number;
+  /** accepted / seconds. */
+  ratePerSecond: number;
+  /** Sends the token bucket granted but the in-flight cap held back (paced only). */
+  lagged: number;
+}
+
+/** Publishes updates with increasing sequence numbers. */
+export class Publisher {
+  readonly options: PublisherOptions;
+  readonly pool: Pool;
+  /** Publish round-trip time (request to full response), µs. */
+  readonly latency = new Histogram(8);
+  /** When set, publish round trips are also recorded here (one ramp step). */
+  stepLatency: Histogram | undefined;
+  /** Failures by HTTP status or error code. */
+  readonly errors: Record<string, number> = {};
+  sent = 0;
+  accepted = 0;
+  inflight = 0;
+  #seq = 0;
+  #headers: Record<string, string>;
+
+  constructor(options: PublisherOptions) {
+    this.options = options;
+    this.pool = new Pool(options.target.url.origin, {
+      connections: options.connections,
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+    this.#headers = {
+      authorization: `Bearer ${options.token}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    };
+  }
+
+  /** Sends the next update; resolves true when the hub accepted it. Never rejects. */
+  async publish(plan: UpdatePlan): Promise<boolean> {
+    const seq = this.#seq++;
+    this.sent++;
+    this.inflight++;
+    const t0 = performance.now();
+    const body = `${plan.form}&data=${encodePayload(seq, t0, this.options.size).replace(/ /g, '+')}`;
+    try {
+      const res = await this.pool.request({ path: this.options.target.url.pathname, method: 'POST', headers: this.#headers, body });
+      await res.body.dump({ limit: 64 * 1024 });
+      const now = performance.now();
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        this.accepted++;
+        this.latency.record((now - t0) * 1000);
+        this.stepLatency?.record((now - t0) * 1000);
+        this.options.onAccepted(seq, plan, now);
+        return true;
+      }
+      this.#fail(String(res.statusCode));
+      return false;
+    } catch (e) {
+      this.#fail((e as NodeJS.ErrnoException).code ?? (e as Error).name);
+      return false;
+    } finally {
+      this.inflight--;
+    }
+  }
+
+  /** Failed publishes so far. */
+  get failed(): number {
+    return this.sent - this.accepted - this.inflight;
+  }
+
+  #fail(key: string): void {
+    this.errors[key] = (this.errors[key] ?? 0) + 1;
+    this.options.onError?.(key, performance.now());
+  }
+
+  /** The sequence number the next update will get. */
+  get nextSeq(): number {
+    return this.#seq;
+  }
+
+  /**
+   * Open-loop publishing at `rate` per second (token bucket of `burst`,
+   * 50 ms worth by default, so timer lateness does not lose sends), never
+   * more than `maxInflight` requests at once.
+   */
+  paced(bounds: Bounds, rate: number, maxInflight: number, burst = Math.max(2, rate / 20)): Promise<PhaseResult> {
+    const t0 = performance.now();
+    const end = t0 + bounds.durationMs;
+    const bucket = new TokenBucket(rate, burst, t0);
+    const sent0 = this.sent;
+    const acc0 = this.accepted;
+    let lagged = 0;
+    let stopped = false;
+    return new Promise((resolve) => {
+      const done = () => {
+        const seconds = (performance.now() - t0) / 1000;
+        const accepted = this.accepted - acc0;
+        resolve({ sent: this.sent - sent0, accepted, seconds, ratePerSecond: accepted / seconds, lagged: Math.round(lagged + bucket.overflowed) });
+      };
+      const settle = () => { if (stopped && this.inflight === 0) done(); };
+      const tick = () => {
+        const now = performance.now();
+        while (!stopped && this.sent - sent0 < bounds.count && now < end && bucket.wait(now) === 0) {
+          if (this.inflight >= maxInflight) { lagged += 1; bucket.take(now); continue; }
+          bucket.take(now);
+          void this.publish(bounds.next(this.#seq)).then(settle);
+        }
+        if (this.sent - sent0 >= bounds.count || now >= end) { stopped = true; settle(); return; }
+        setTimeout(tick, Math.max(1, Math.min(bucket.wait(now), end - now)));
+      };
+      tick();
+    });
+  }
+
+  /** Closed-loop publishing: `concurrency` workers, each waiting for its answer before the next send. */
+  async closedLoop(bounds: Bounds, concurrency: number): Promise<PhaseResult> {
+    const t0 = performance.now();
+    const end = t0 + bounds.durationMs;
+    const sent0 = this.sent;
+    const acc0 = this.accepted;
+    const worker = async () => {
+      while (this.sent - sent0 < bounds.count && performance.now() < end) await this.publish(bounds.next(this.#seq));
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const seconds = (performance.now() - t0) / 1000;
+    const accepted = this.accepted - acc0;
+    return { sent: this.sent - sent0, accepted, seconds, ratePerSecond: accepted / seconds, lagged: 0 };
+  }
+
+  /** Closes the keep-alive connections. */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

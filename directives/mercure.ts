@@ -1,0 +1,105 @@
+/**
+ * The `mercure` directive (Mercure v0.24 Caddyfile syntax):
+ *
+ *     mercure [<matcher>] {
+ *         publisher_jwt <key> [<alg>]          # alg default HS256; {env.X} kept as a placeholder
+ *         subscriber_jwt <key> [<alg>]
+ *         publisher_jwks_url <url>             # http(s):// or file://
+ *         subscriber_jwks_url <url>
+ *         anonymous
+ *         subscriptions
+ *         heartbeat <duration>                 # default 40s; 0 disables
+ *         write_timeout <duration>             # default 600s; 0 disables
+ *         dispatch_timeout <duration>          # default 5s; 0 disables
+ *         publish_origins <origin>…
+ *         cors_origins <origin>…
+ *         cookie_name <name>                   # default mercureAuthorization
+ *         protocol_version_compatibility 7
+ *         topic_selector_cache <size>          # default 100000
+ *         subscriber_list_cache_size <n>
+ *         name <name>                          # default "default"
+ *         ui
+ *         demo
+ *         transport <name> [{ … }]             # default bolt; see directives/transports/
+ *         transport_url <url>                  # deprecated
+ *         license <key>                        # accepted and ignored (commercial configs)
+ *     }
+ *
+ * Unlike the reference hub, which silently ignores unknown subdirectives,
+ * an unknown name is an error listing the known ones with a did-you-mean, and
+ * a subdirective given twice is an error (origins lists may repeat and add up).
+ */
+import { unknownName } from '../src/host/errors.ts';
+import type { HandlerConfig } from '../src/http/handler.ts';
+import { isValidOrigin } from '../src/mercure/origins.ts';
+import type { Dispenser } from './dispenser.ts';
+import { registerHandlerDirective } from './registry.ts';
+import { parseBlock, type SubTable } from './table.ts';
+import { transportNames, transportParser } from './transports/index.ts';
+import { parseInt10 } from './values.ts';
+
+function jwtKey(d: Dispenser): { key: string; alg?: string } {
+  const [key, alg] = d.strings(1, 2);
+  return alg === undefined || alg === '' ? { key: key! } : { key: key!, alg };
+}
+
+function origins(d: Dispenser): string[] {
+  return d.args(1, Infinity).map((t) => {
+    if (!isValidOrigin(t.text)) {
+      throw d.err(`invalid origin "${t.text}"`, t, { expected: '"*", "null" or scheme://host[:port] without path, query, fragment or userinfo' });
+    }
+    return t.text;
+  });
+}
+
+function transport(d: Dispenser): Record<string, unknown> {
+  const nameTok = d.nextArg();
+  if (!nameTok) throw d.argErr();
+  const parse = transportParser(nameTok.text);
+  if (!parse) throw unknownName('Mercure transport', nameTok.text, nameTok.span, transportNames());
+  return { name: nameTok.text, ...parse(d) };
+}
+
+const TABLE: SubTable = {
+  publisher_jwt: { parse: jwtKey },
+  subscriber_jwt: { parse: jwtKey },
+  publisher_jwks_url: { kind: 'string' },
+  subscriber_jwks_url: { kind: 'string' },
+  anonymous: { kind: 'flag' },
+  subscriptions: { kind: 'flag' },
+  ui: { kind: 'flag' },
+  demo: { kind: 'flag' },
+  heartbeat: { kind: 'duration' },
+  write_timeout: { kind: 'duration' },
+  dispatch_timeout: { kind: 'duration' },
+  publish_origins: { parse: origins, kind: 'strings', repeat: true },
+  cors_origins: { parse: origins, kind: 'strings', repeat: true },
+  cookie_name: { kind: 'string' },
+  protocol_version_compatibility: {
+    parse: (d) => {
+      const t = d.args(1)[0]!;
+      const v = parseInt10(t);
+      if (v !== 7) throw d.err(`protocol_version_compatibility ${t.text} is not supported`, t, { expected: '7' });
+      return v;
+    },
+  },
+  topic_selector_cache: { key: 'cache', parse: (d) => ({ size: parseInt10(d.args(1)[0]!) }) },
+  subscriber_list_cache_size: { kind: 'uint' },
+  name: { kind: 'string' },
+  transport: { parse: transport },
+  transport_url: { kind: 'string' },
+  license: { kind: 'string' },
+};
+
+/** Parses a `mercure` directive into the `http.handlers.mercure` config. */
+export function parseMercure(d: Dispenser): HandlerConfig {
+  d.done();
+  const cfg = parseBlock(d, TABLE, 'mercure');
+  delete cfg.license; // accepted for commercial-config compatibility; nothing is gated, and the key stays out of the JSON
+  return { handler: 'mercure', ...cfg };
+}
+
+/** Registers the directive (called from directives/index.ts). */
+export function registerMercureDirective(): void {
+  registerHandlerDirective('mercure', (d) => parseMercure(d));
+}

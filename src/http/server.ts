@@ -1,0 +1,265 @@
+/**
+ * One `apps.http.servers.<name>`: its compiled routes, its node server
+ * (node:http, or node:http2 secure with HTTP/1.1 fallback when TLS is on),
+ * the error stage, access logs, and graceful stop. Sockets come from shared
+ * listeners (listener.ts) through accept().
+ */
+import http, { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import http2 from 'node:http2';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { HttpError } from '../host/errors.ts';
+import type { AccessLog } from './access-log.ts';
+import { headerMap } from './access-log.ts';
+import { parseTarget, RequestContext } from './context.ts';
+import type { Next } from './handler.ts';
+import { type IpRange, inRanges, ipToBig } from './ip.ts';
+import { hostPort, setPlaceholder, splitHostPort } from './replacer.ts';
+import type { Chain } from './routes.ts';
+
+/** Options resolved by the app at provision. */
+export interface ServerRuntimeOptions {
+  name: string;
+  routes: Chain;
+  errors: Chain | undefined;
+  logs: AccessLog[];
+  log: Logger;
+  trustedProxies: IpRange[] | undefined;
+  clientIpHeaders: string[];
+  trustedProxiesStrict: boolean;
+  /** Sent as the Server header; '' disables it. */
+  serverHeader: string;
+}
+
+const end: Next = () => Promise.resolve();
+
+function errorId(): string {
+  return Math.random().toString(36).slice(2, 11).padEnd(9, '0');
+}
+
+export class ServerRuntime {
+  readonly opts: ServerRuntimeOptions;
+  node: http.Server | http2.Http2SecureServer | undefined;
+  #secure = false;
+  #sockets = new Set<Duplex>();
+  #sessions = new Set<http2.Http2Session>();
+  #active = 0;
+  #stopping = false;
+  #idle: (() => void) | undefined;
+
+  constructor(opts: ServerRuntimeOptions) {
+    this.opts = opts;
+  }
+
+  /** Creates the node server: plain HTTP/1.1, or TLS (h2 + http/1.1 via ALPN, or h1 only). */
+  create(tls?: http2.SecureServerOptions & { h2: boolean }): void {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res);
+    if (tls) {
+      this.#secure = true;
+      const { h2, ...options } = tls;
+      const srv = http2.createSecureServer({
+        ...options,
+        allowHTTP1: true,
+        // Go's default header limit (1 MiB): Mercure tokens with many selectors are large.
+        settings: { maxHeaderListSize: 1 << 20 },
+        ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+      }, onRequest as never);
+      srv.on('session', (s) => {
+        this.#sessions.add(s);
+        s.on('error', () => { /* logged per stream */ });
+        s.once('close', () => this.#sessions.delete(s));
+        if (this.#stopping) s.close();
+      });
+      srv.on('sessionError', () => { /* the session closes itself */ });
+      srv.on('tlsClientError', (err) => this.opts.log.debug({ err }, 'TLS handshake error'));
+      srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+      this.node = srv;
+    } else {
+      const srv = http.createServer({ noDelay: true, maxHeaderSize: 1 << 20 }, onRequest);
+      srv.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
+      // Starts node's connection tracking (headers/request timeouts, idle closing) without binding.
+      srv.emit('listening');
+      this.node = srv;
+    }
+  }
+
+  /** Takes a socket from a listener. */
+  accept = (socket: net.Socket): void => {
+    if (!this.node || this.#stopping) { socket.destroy(); return; }
+    this.#sockets.add(socket);
+    socket.on('error', () => { /* the http layer reports it */ });
+    socket.once('close', () => this.#sockets.delete(socket));
+    this.node.emit('connection', socket);
+  };
+
+  #context(req: IncomingMessage, res: ServerResponse): RequestContext | undefined {
+    const url = parseTarget(req.url ?? '/');
+    if (!url) return undefined;
+    const c = new RequestContext(req, res, url, this.#secure);
+    c.vars.set('client_ip', this.#clientIp(c));
+    return c;
+  }
+
+  #clientIp(c: RequestContext): string {
+    const tp = this.opts.trustedProxies;
+    if (!tp || !inRanges(c.remoteAddr, tp)) return c.remoteAddr;
+    for (const name of this.opts.clientIpHeaders) {
+      const raw = c.req.headers[name.toLowerCase()];
+      if (!raw) continue;
+      const ips = (Array.isArray(raw) ? raw.join(',') : raw).split(',').map((s) => s.trim()).filter(Boolean);
+      if (this.opts.trustedProxiesStrict) {
+        for (let i = ips.length - 1; i >= 0; i--) if (!inRanges(ips[i]!, tp)) return ipToBig(ips[i]!) ? ips[i]! : c.remoteAddr;
+      } else if (ips[0] && ipToBig(ips[0])) return ips[0];
+    }
+    return c.remoteAddr;
+  }
+
+  #track(res: ServerResponse | undefined, socket?: Duplex): void {
+    this.#active++;
+    const done = () => {
+      if (--this.#active === 0 && this.#idle) this.#idle();
+    };
+    if (res) res.once('close', done); else socket!.once('close', done);
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.#track(res);
+    if (this.#stopping && !res.headersSent) {
+      if ('shouldKeepAlive' in res && (req.httpVersionMajor ?? 1) < 2) res.shouldKeepAlive = false;
+    }
+    const c = this.#context(req, res);
+    if (!c) { res.statusCode = 400; res.end(); return; }
+    void this.#serve(c);
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#track(undefined, socket);
+    socket.on('error', () => socket.destroy());
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket as net.Socket);
+    res.shouldKeepAlive = false;
+    const c = this.#context(req, res);
+    if (!c) { socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'); return; }
+    c.upgrade = { socket, head, taken: false };
+    res.once('finish', () => { if (!c.upgrade?.taken) socket.end(); });
+    void this.#serve(c);
+  }
+
+  async #serve(c: RequestContext): Promise<void> {
+    const res = c.res;
+    if (this.opts.serverHeader) res.setHeader('Server', this.opts.serverHeader);
+    if (this.opts.logs.length) this.#logTap(c);
+    try {
+      await this.opts.routes(c, end);
+    } catch (err) {
+      await this.#fail(c, err);
+    }
+    if (c.upgrade?.taken) return;
+    if (!res.writableEnded && !res.destroyed) {
+      if (c.error && !res.headersSent) res.statusCode = c.error.status;
+      res.end();
+    }
+  }
+
+  /** The error stage: error routes if any, else the status with the error's body (empty by default). */
+  async #fail(c: RequestContext, err: unknown): Promise<void> {
+    const res = c.res;
+    const status = err instanceof HttpError ? err.status : 500;
+    const cause = (err as { cause?: unknown }).cause;
+    const message = err instanceof HttpError
+      ? err.body ?? (cause instanceof Error ? cause.message : STATUS_CODES[status] ?? '')
+      : (err as Error)?.message ?? String(err);
+    const id = errorId();
+    c.error = { status, message };
+    setPlaceholder(c, 'http.error.id', id);
+    const clientGone = res.destroyed || c.req.destroyed;
+    const fields = { err, status, id, request: { method: c.req.method, uri: c.originalUri, host: hostPort(c) } };
+    if (clientGone) this.opts.log.debug(fields, 'client went away');
+    else if (status >= 500) this.opts.log.error(fields, 'request failed');
+    else this.opts.log.debug(fields, 'request error');
+    if (res.headersSent || clientGone) {
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
+    if (this.opts.errors) {
+      c.groups = undefined;
+      try {
+        await this.opts.errors(c, end);
+      } catch (err2) {
+        this.opts.log.error({ err: err2, id }, 'error route failed');
+      }
+      if (res.headersSent || res.writableEnded || c.upgrade?.taken) return;
+    }
+    res.statusCode = status;
+    if (err instanceof HttpError && err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+    if (err instanceof HttpError && err.body !== undefined) {
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.end(err.body);
+    } else res.end();
+  }
+
+  /** Hooks the response so the access log sees status and size once it is done. */
+  #logTap(c: RequestContext): void {
+    const hp = hostPort(c);
+    const host = splitHostPort(hp)[0].toLowerCase();
+    const logs = this.opts.logs.filter((l) => l.covers(host));
+    if (!logs.length) return;
+    const res = c.res;
+    let size = 0;
+    const write = res.write;
+    res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+      if (chunk) size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as ServerResponse['write'];
+    const endFn = res.end;
+    res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+      if (chunk && typeof chunk !== 'function') size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
+      return (endFn as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+    } as ServerResponse['end'];
+    res.once('close', () => {
+      if (c.vars.get('log_skip') === true) return;
+      const req = c.req;
+      const status = res.headersSent ? res.statusCode : 0;
+      for (const l of logs) {
+        const entry: Record<string, unknown> = {
+          ts: Date.now() / 1000,
+          request: {
+            remote_ip: c.remoteAddr, remote_port: String(c.remotePort), client_ip: c.vars.get('client_ip'),
+            proto: `HTTP/${req.httpVersion}`, method: req.method, host: hp, uri: c.originalUri,
+            headers: headerMap(req.headers, !l.logCredentials),
+          },
+          bytes_read: Number(req.socket?.bytesRead ?? 0) > 0 ? Number(req.headers['content-length'] ?? 0) : 0,
+          user_id: String(c.vars.get('http.auth.user.id') ?? ''),
+          duration: (performance.now() - c.start) / 1000,
+          size, status,
+          resp_headers: headerMap(res.getHeaders() as Record<string, string | string[] | number | undefined>, !l.logCredentials),
+        };
+        l.write(entry, status);
+      }
+    });
+  }
+
+  /** Graceful stop: refuse new work, let in-flight requests finish until the deadline, then destroy what is left. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    for (const s of this.#sessions) s.close();
+    const node = this.node;
+    if (node instanceof http.Server) node.closeIdleConnections();
+    if (this.#active > 0 && graceMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        timer.unref();
+        this.#idle = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+    this.#idle = undefined;
+    for (const s of this.#sessions) s.destroy();
+    for (const s of this.#sockets) s.destroy();
+    if (node instanceof http.Server) { node.closeAllConnections(); node.close(() => { /* never bound */ }); }
+  }
+
+  /** Requests (and upgraded connections) in flight. */
+  get active(): number { return this.#active; }
+}

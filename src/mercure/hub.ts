@@ -1,0 +1,228 @@
+/**
+ * The `http.handlers.mercure` module: a Mercure hub mounted in a route.
+ * Provision builds everything once (keys, verifiers, CORS, selector cache,
+ * transport, metrics); serveHTTP only routes. Requests whose path does not
+ * start with `/.well-known/mercure` go to the next handler.
+ */
+import type { Logger } from 'pino';
+import { ConfigError } from '../host/errors.ts';
+import { toMs } from '../host/duration.ts';
+import type { CleanerUpper, ModuleContext, Provisioner, Validator } from '../host/module.ts';
+import type { HttpContext, HttpHandler, Next } from '../http/handler.ts';
+import { TopicSelectorStore, defaultSelectorStore } from '../pubsub/topic-selector.ts';
+import type { Transport, TransportHealth } from '../pubsub/transport.ts';
+import { CONFIG_KEYS, DEFAULTS, replaceEnv, type MercureConfig } from './config.ts';
+import { Cors } from './cors.ts';
+import { parseQuery } from './go-json.ts';
+import { registerHub, unregisterHub, type HealthCheckable } from './health.ts';
+import { contentSecurityPolicy, methodNotAllowed, notFound, setSecurityHeaders, statusError } from './http-util.ts';
+import { TokenVerifier } from './jwt.ts';
+import { StaticKeySource, jwksSource, type KeySource } from './keys.ts';
+import { hubMetrics } from './metrics.ts';
+import { OriginList, validateOrigins } from './origins.ts';
+import { handlePublish } from './publish.ts';
+import type { HubRequest, HubRuntime } from './runtime.ts';
+import { DEFAULT_MAX_BUFFERED_BYTES, MAX_QUEUED_UPDATES, type SseSubscriber } from './subscriber.ts';
+import { handleSubscribe } from './subscribe.ts';
+import { handleSubscriptionsApi } from './subscriptions-api.ts';
+import { loadTransport } from './transport-loader.ts';
+import { DEMO_PREFIX, UI_PREFIX, UiFiles, serveDemo } from './ui.ts';
+
+export const HUB_PATH = '/.well-known/mercure';
+const API_ROUTE = /^\/\.well-known\/mercure\/subscriptions(?:\/([^/]+)(?:\/([^/]+))?)?$/;
+
+/** The hub module. */
+export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerUpper, HealthCheckable {
+  /**
+   * Go's `AllowNoPublish` for embedders: lets a hub run without a publisher
+   * key (POST then answers 405). Not reachable from a Caddyfile, as in the reference.
+   */
+  static allowNoPublish = false;
+
+  readonly config: MercureConfig;
+  #rt: HubRuntime | undefined;
+  #csp = contentSecurityPolicy(false);
+  #cors: Cors | undefined;
+  #ui: UiFiles | undefined;
+  #demo = false;
+  #registry: Map<string, unknown> | undefined;
+  #verifiers: TokenVerifier[] = [];
+
+  constructor(config: MercureConfig) {
+    this.config = config;
+  }
+
+  get name(): string { return this.config.name || DEFAULTS.name; }
+
+  /** The shared runtime (tests and the admin API read it). */
+  get runtime(): HubRuntime {
+    if (!this.#rt) throw new Error('mercure hub not provisioned');
+    return this.#rt;
+  }
+
+  /** Bytes held by the hub's streams (response buffers + queues). */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const s of this.#rt?.streams ?? []) n += s.bufferedBytes;
+    return n;
+  }
+
+  async provision(ctx: ModuleContext): Promise<void> {
+    const c = this.config;
+    const span = c['@span'];
+    const fail = (msg: string, cause?: unknown) =>
+      new ConfigError('ERR_CFG_VALUE', undefined, span ? `${msg} (${span})` : msg, { cause });
+    for (const k of Object.keys(c)) if (!CONFIG_KEYS.has(k)) throw new ConfigError('ERR_CFG_JSON', undefined, `http.handlers.mercure: unknown field "${k}"`);
+    if (c.protocol_version_compatibility !== undefined && c.protocol_version_compatibility !== 7) {
+      throw fail(`compatibility mode only supports protocol version 7`);
+    }
+    if ((c.subscriber_list_cache_size ?? 0) < 0) throw fail('subscriber_list_cache_size must be >= 0');
+    try {
+      validateOrigins(c.publish_origins ?? [], 'publish origin');
+      validateOrigins(c.cors_origins ?? [], 'CORS origin');
+    } catch (err) { throw fail((err as Error).message); }
+
+    const publisher = this.#keySource(c.publisher_jwks_url, c.publisher_jwt, fail);
+    const subscriber = this.#keySource(c.subscriber_jwks_url, c.subscriber_jwt, fail);
+    if (!publisher && !MercureHub.allowNoPublish) throw fail('a JWT key or the URL of a JWK Set for publishers must be provided');
+    if (!subscriber && !c.anonymous) throw fail('a JWT key or the URL of a JWK Set for subscribers must be provided, or anonymous mode enabled');
+    const publisherVerifier = publisher ? new TokenVerifier(publisher) : undefined;
+    const subscriberVerifier = subscriber ? new TokenVerifier(subscriber) : undefined;
+    this.#verifiers = [publisherVerifier, subscriberVerifier].filter((v): v is TokenVerifier => v !== undefined);
+
+    const cacheSize = c.cache?.size ?? 0;
+    const selectors = cacheSize > 0 && cacheSize !== DEFAULTS.selectorCacheSize ? new TopicSelectorStore(cacheSize) : defaultSelectorStore();
+    let transport: Transport;
+    try {
+      transport = await loadTransport(ctx, c);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw fail(`transport: ${(err as Error).message}`, err);
+    }
+
+    const ms = (v: unknown, d: number) => {
+      try { return toMs(v, d); } catch (err) { throw fail((err as Error).message); }
+    };
+    this.#rt = {
+      transport,
+      selectors,
+      subscriberVerifier,
+      publisherVerifier,
+      anonymous: c.anonymous === true,
+      subscriptions: c.subscriptions === true,
+      compat7: c.protocol_version_compatibility === 7,
+      cookieName: c.cookie_name || DEFAULTS.cookieName,
+      publishOrigins: c.publish_origins?.length ? new OriginList(c.publish_origins, false) : undefined,
+      stream: {
+        heartbeatMs: ms(c.heartbeat, DEFAULTS.heartbeatMs),
+        writeTimeoutMs: ms(c.write_timeout, DEFAULTS.writeTimeoutMs),
+        dispatchTimeoutMs: ms(c.dispatch_timeout, DEFAULTS.dispatchTimeoutMs),
+        maxQueuedUpdates: MAX_QUEUED_UPDATES,
+        maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
+      },
+      metrics: hubMetrics(ctx.app.metrics),
+      log: ctx.log as Logger,
+      streams: new Set<SseSubscriber>(),
+    };
+    if (c.cors_origins?.length) this.#cors = new Cors(c.cors_origins);
+    const ui = c.ui === true || c.demo === true;
+    this.#csp = contentSecurityPolicy(ui);
+    if (ui) this.#ui = new UiFiles();
+    this.#demo = c.demo === true;
+    this.#registry = ctx.app.registry;
+    registerHub(this.#registry, this);
+  }
+
+  #keySource(jwksUrl: string | undefined, jwt: { key: string; alg?: string } | undefined, fail: (m: string, c?: unknown) => Error): KeySource | undefined {
+    try {
+      if (jwksUrl) return jwksSource(replaceEnv(jwksUrl));
+      const key = jwt ? replaceEnv(jwt.key ?? '') : '';
+      if (key === '') return undefined;
+      return new StaticKeySource(key, replaceEnv(jwt?.alg ?? '') || DEFAULTS.alg);
+    } catch (err) {
+      throw fail((err as Error).message, err);
+    }
+  }
+
+  validate(): void {
+    const s = this.#rt?.stream;
+    if (s && (s.heartbeatMs < 0 || s.writeTimeoutMs < 0 || s.dispatchTimeoutMs < 0)) {
+      throw new ConfigError('ERR_CFG_VALUE', undefined, 'mercure durations must not be negative');
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.#registry) unregisterHub(this.#registry, this);
+    for (const v of this.#verifiers) v.close();
+    const rt = this.#rt;
+    // As the reference: with write_timeout 0 streams end now; otherwise they end on their own timers.
+    if (rt && rt.stream.writeTimeoutMs === 0) for (const s of rt.streams) s.close('hub stopped');
+  }
+
+  /** Transport health for the admin API. */
+  async health(): Promise<TransportHealth> {
+    return this.#rt ? this.#rt.transport.health() : { ready: false, live: false, error: 'not provisioned' };
+  }
+
+  async serveHTTP(c: HttpContext, next: Next): Promise<void> {
+    const t = rawTarget(c);
+    if (!t.path.startsWith(HUB_PATH)) return next();
+    const r: HubRequest = { ...t, query: parseQuery(t.rawQuery).values };
+    const rt = this.runtime;
+    const { req, res } = c;
+    setSecurityHeaders(res, this.#csp);
+    if (this.#cors?.handle(req, res)) return;
+    const method = req.method ?? 'GET';
+    const getLike = method === 'GET' || method === 'HEAD';
+    let mismatch = false;
+    try {
+      if (this.#demo && r.path.startsWith(DEMO_PREFIX)) {
+        if (getLike) return serveDemo(res, r.path, r.requestUri, r.query, rt.cookieName, c.secure);
+        mismatch = true;
+      }
+      if (this.#ui && r.path.startsWith(UI_PREFIX)) return this.#ui.serve(res, r.path, method);
+      if (rt.subscriptions) {
+        const m = API_ROUTE.exec(r.path);
+        if (m) {
+          if (method === 'GET') return await handleSubscriptionsApi(rt, c, r, m[1], m[2]);
+          mismatch = true;
+        }
+      }
+      if (r.path === HUB_PATH) {
+        const canSubscribe = rt.subscriberVerifier !== undefined || rt.anonymous;
+        const canPublish = rt.publisherVerifier !== undefined;
+        if (canSubscribe && getLike) return await handleSubscribe(rt, c, r);
+        if (canPublish && method === 'POST') return await handlePublish(rt, c, r);
+        if (canSubscribe || canPublish) mismatch = true;
+      }
+    } catch (err) {
+      rt.log.error({ err }, 'mercure handler failed');
+      if (!res.headersSent) return statusError(res, 500);
+      res.destroy();
+      return;
+    }
+    return mismatch ? methodNotAllowed(res) : notFound(res);
+  }
+}
+
+/**
+ * The request's encoded path and raw query as received (gorilla/mux matches
+ * the encoded path, uncleaned), unless an earlier handler rewrote the URL.
+ */
+export function rawTarget(c: HttpContext): Omit<HubRequest, 'query'> {
+  const uri = c.originalUri;
+  if (!uri.startsWith('/')) return { path: c.url.pathname, rawQuery: c.url.search.slice(1), requestUri: c.url.pathname + c.url.search };
+  const q = uri.indexOf('?');
+  let path = q < 0 ? uri : uri.slice(0, q);
+  let rawQuery = q < 0 ? '' : uri.slice(q + 1);
+  let requestUri = uri;
+  if (path !== c.url.pathname || rawQuery !== c.url.search.slice(1)) {
+    const parsed = new URL(uri, 'http://h');
+    if (parsed.pathname !== c.url.pathname || parsed.search !== c.url.search) {
+      path = c.url.pathname;
+      rawQuery = c.url.search.slice(1);
+      requestUri = path + c.url.search;
+    }
+  }
+  return { path, rawQuery, requestUri };
+}

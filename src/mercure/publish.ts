@@ -1,0 +1,127 @@
+/**
+ * `POST /.well-known/mercure`: authorise, parse the form, validate, dispatch.
+ * Every status and body follows Mercure v0.24.2's PublishHandler, in its order:
+ * 401 (token) → 400 (form, topic, retry) → 401 (topic selectors) → 403/400
+ * (Update.Validate) → 500 (transport) → 200 with the update ID.
+ */
+import type { ServerResponse } from 'node:http';
+import type { HttpContext } from '../http/handler.ts';
+import type { TopicSelectorStore } from '../pubsub/topic-selector.ts';
+import type { Update } from '../pubsub/transport.ts';
+import { extractToken } from './authorize.ts';
+import { parsePostForm } from './form.ts';
+import { httpError, sniffContentType, statusError } from './http-util.ts';
+import type { MercureClaims } from './jwt.ts';
+import type { HubRequest, HubRuntime } from './runtime.ts';
+import { newUpdateId } from './uuid.ts';
+
+/** Maximum `topic` fields in one update. */
+export const MAX_PUBLISH_TOPICS = 1000;
+const RESERVED = '/.well-known/mercure';
+const FORBIDDEN = /[\0\r\n]/;
+const UINT64_MAX = 18446744073709551615n;
+
+/** Whether every topic matches some publish selector (`*` short-circuits). */
+export function canDispatch(store: TopicSelectorStore, topics: readonly string[], selectors: readonly string[]): boolean {
+  if (selectors.includes('*')) return true;
+  return topics.every((t) => selectors.some((s) => store.match(t, s)));
+}
+
+/** Go's strconv.Quote, for the 403 body. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += '\\' + ch;
+    else if (c === 7) out += '\\a';
+    else if (c === 8) out += '\\b';
+    else if (c === 12) out += '\\f';
+    else if (c === 10) out += '\\n';
+    else if (c === 13) out += '\\r';
+    else if (c === 9) out += '\\t';
+    else if (c === 11) out += '\\v';
+    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd';
+    else if ((c >= 0x80 && c < 0xa0) || c === 0xad || c === 0xfeff || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f)) {
+      out += c > 0xffff ? '\\U' + c.toString(16).padStart(8, '0') : '\\u' + c.toString(16).padStart(4, '0');
+    } else out += ch;
+  }
+  return out + '"';
+}
+
+function first(form: Map<string, string[]>, key: string): string {
+  return form.get(key)?.[0] ?? '';
+}
+
+async function authorise(hub: HubRuntime, c: HttpContext, r: HubRequest): Promise<MercureClaims | undefined> {
+  const ex = extractToken(c.req, r.query.get('authorization'), hub.cookieName, hub.publishOrigins);
+  if (ex.kind !== 'token') return undefined;
+  try {
+    const claims = await hub.publisherVerifier!.verify(ex.token);
+    return claims.publish === null ? undefined : claims;
+  } catch (err) {
+    hub.log.debug({ err }, 'publisher token rejected');
+    return undefined;
+  }
+}
+
+function ok(res: ServerResponse, id: string): void {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', sniffContentType(id)); // Go sniffs: text/plain; charset=utf-8 for any usual ID
+  res.end(id);
+}
+
+/** Handles one publish request. */
+export async function handlePublish(hub: HubRuntime, c: HttpContext, r: HubRequest): Promise<void> {
+  const { req, res } = c;
+  const claims = await authorise(hub, c, r);
+  if (!claims) return statusError(res, 401);
+
+  const parsed = await parsePostForm(req, r.rawQuery);
+  if (!parsed.ok) {
+    if (parsed.tooLarge) res.setHeader('Connection', 'close');
+    return statusError(res, 400);
+  }
+  const form = parsed.form;
+  const topics = form.get('topic');
+  if (!topics || topics.length === 0) return httpError(res, 400, 'Missing "topic" parameter');
+  if (topics.length > MAX_PUBLISH_TOPICS) return httpError(res, 400, 'too many topics in update');
+
+  let retry = 0;
+  const retryText = first(form, 'retry');
+  if (retryText !== '') {
+    if (!/^\d+$/.test(retryText) || BigInt(retryText) > UINT64_MAX) return httpError(res, 400, 'Invalid "retry" parameter');
+    retry = Number(retryText);
+  }
+
+  const isPrivate = form.has('private');
+  if (!canDispatch(hub.selectors, topics, claims.publish!)) {
+    if (isPrivate || !hub.compat7) return statusError(res, 401);
+    hub.log.info('Deprecated: posting public updates to topics not listed in the "mercure.publish" JWT claim is deprecated since the version 7 of the protocol, use \'["*"]\' as value to allow publishing on all topics.');
+  }
+
+  for (const t of topics) {
+    if (t.includes(RESERVED)) {
+      return httpError(res, 403, `${goQuote(t)}: topic value references the reserved "/.well-known/mercure" namespace`);
+    }
+  }
+  const id = first(form, 'id');
+  if (FORBIDDEN.test(id)) return httpError(res, 400, '"id" field contains a forbidden control character');
+  const type = first(form, 'type');
+  if (FORBIDDEN.test(type)) return httpError(res, 400, '"type" field contains a forbidden control character');
+
+  const update: Update = { id: id === '' ? newUpdateId() : id, topics, data: first(form, 'data'), private: isPrivate };
+  if (type !== '') update.type = type;
+  if (retry !== 0) update.retry = retry;
+  try {
+    await hub.transport.dispatch(update);
+  } catch (err) {
+    hub.log.error({ err }, 'Failed to dispatch update');
+    // An outage of the backend is a 503 (retry later); any other dispatch error
+    // stays the reference hub's 500.
+    return statusError(res, (err as { code?: string }).code === 'ERR_TRANSPORT_UNAVAILABLE' ? 503 : 500);
+  }
+  hub.metrics.updatePublished();
+  hub.log.debug({ id: update.id, topics }, 'Update published');
+  ok(res, update.id);
+}

@@ -1,0 +1,124 @@
+/**
+ * `GET|HEAD /.well-known/mercure`: authorise, read the topics and the
+ * Last-Event-ID, announce the subscription, register with the transport
+ * (history replay happens there), then stream. Statuses and bodies follow
+ * Mercure v0.24.2's SubscribeHandler.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { HttpContext } from '../http/handler.ts';
+import { extractToken } from './authorize.ts';
+import { httpError, statusError } from './http-util.ts';
+import type { MercureClaims } from './jwt.ts';
+import type { HubRequest, HubRuntime } from './runtime.ts';
+import { SseSubscriber } from './subscriber.ts';
+import { subscriptionEvents } from './subscriptions.ts';
+import { newSubscriberId, newUpdateId } from './uuid.ts';
+
+/** Maximum `topic` query parameters. */
+export const MAX_QUERY_TOPICS = 1000;
+
+const STREAM_HEADERS: [string, string][] = [
+  ['Connection', 'keep-alive'],
+  ['Content-Type', 'text/event-stream'],
+  ['Cache-Control', 'private, no-cache, no-store, must-revalidate, max-age=0'],
+  ['Pragma', 'no-cache'],
+  ['Expire', '0'], // sic: the reference hub sends "Expire", not "Expires"
+  ['X-Accel-Buffering', 'no'],
+];
+
+/**
+ * The requested last event ID: the first non-empty of the `Last-Event-ID`
+ * header, `?lastEventID`, and (compat 7 only) `?Last-Event-ID`.
+ */
+export function requestedLastEventId(req: IncomingMessage, query: Map<string, string[]>, compat7: boolean): string {
+  const header = req.headersDistinct['last-event-id']?.[0];
+  if (header) return header;
+  const q = query.get('lastEventID')?.[0];
+  if (q) return q;
+  if (compat7) return query.get('Last-Event-ID')?.[0] ?? '';
+  return '';
+}
+
+/** Publishes the subscriber's subscription events (only with `subscriptions`). Errors are logged. */
+export async function announce(hub: HubRuntime, sub: SseSubscriber, active: boolean): Promise<void> {
+  if (!hub.subscriptions) return;
+  for (const ev of subscriptionEvents(sub, active)) {
+    try {
+      await hub.transport.dispatch({ id: newUpdateId(), topics: [ev.topic], data: ev.data, private: true });
+    } catch (err) {
+      hub.log.error({ err }, 'Failed to dispatch subscription update');
+    }
+  }
+}
+
+type Auth = { ok: true; claims: MercureClaims | undefined } | { ok: false };
+
+async function authorise(hub: HubRuntime, c: HttpContext, r: HubRequest): Promise<Auth> {
+  if (!hub.subscriberVerifier) return { ok: true, claims: undefined };
+  const ex = extractToken(c.req, r.query.get('authorization'), hub.cookieName, undefined);
+  if (ex.kind === 'error') return { ok: false };
+  if (ex.kind === 'none') return hub.anonymous ? { ok: true, claims: undefined } : { ok: false };
+  try {
+    return { ok: true, claims: await hub.subscriberVerifier.verify(ex.token) };
+  } catch (err) {
+    hub.log.debug({ err }, 'subscriber token rejected');
+    return { ok: false };
+  }
+}
+
+/** Handles one subscribe request; resolves once the stream is set up (not when it ends). */
+export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubRequest): Promise<void> {
+  const { req, res } = c;
+  const auth = await authorise(hub, c, r);
+  if (!auth.ok) return statusError(res, 401);
+  const topics = r.query.get('topic');
+  if (!topics || topics.length === 0) return httpError(res, 400, 'Missing "topic" parameter.');
+  if (topics.length > MAX_QUERY_TOPICS) return httpError(res, 400, 'Too many "topic" parameters.');
+
+  const claims = auth.claims;
+  const lastEventId = requestedLastEventId(req, r.query, hub.compat7);
+  const sub = new SseSubscriber(res, newSubscriberId(), topics, claims ? claims.subscribe ?? [] : null, claims?.payload, {
+    ...hub.stream,
+    expSeconds: claims?.exp,
+  });
+
+  let registered = false;
+  let gone = false;
+  let connected = false;
+  const cleanup = () => {
+    hub.streams.delete(sub);
+    hub.transport.unsubscribe(sub);
+    if (connected) hub.metrics.subscriberDisconnected();
+    hub.log.debug({ subscriber: sub.id, reason: sub.endReason }, 'Subscriber disconnected');
+    void announce(hub, sub, false);
+  };
+  // Like Go's ServeHTTP, this handler's promise settles only when the stream is
+  // over, so the HTTP app never ends a live stream behind the hub's back.
+  const closed = new Promise<void>((resolve) => res.once('close', resolve));
+  res.on('close', () => {
+    gone = true;
+    if (registered) cleanup();
+  });
+
+  await announce(hub, sub, true);
+  let header: string | undefined;
+  try {
+    header = await hub.transport.subscribe(sub, lastEventId === '' ? undefined : lastEventId);
+  } catch (err) {
+    hub.log.error({ err, subscriber: sub.id }, 'Unable to add subscriber');
+    if (!gone) statusError(res, 503);
+    await announce(hub, sub, false);
+    return;
+  }
+  registered = true;
+  if (gone) { cleanup(); return; }
+
+  const headers = STREAM_HEADERS.slice();
+  if (lastEventId !== '') headers.push(['Last-Event-Id', header ?? 'earliest']);
+  hub.streams.add(sub);
+  sub.start(headers);
+  connected = true;
+  hub.metrics.subscriberConnected();
+  hub.log.debug({ subscriber: sub.id, topics }, 'New subscriber');
+  await closed;
+}

@@ -1,0 +1,54 @@
+/**
+ * Which transport a hub uses, and loading it: `transport NAME {…}` (module
+ * `mercure.transports.<name>`), else the deprecated `transport_url`, else
+ * (only when neither is set) `MERCURE_TRANSPORT_URL` with a deprecation
+ * warning, else bolt with its default file `<dataDir>/mercure.db`.
+ * Other transports register their legacy URL schemes here.
+ */
+import { ConfigError } from '../host/errors.ts';
+import type { ModuleConfig, ModuleContext } from '../host/module.ts';
+import { parseTransportUrl } from '../pubsub/modules.ts';
+import type { Transport } from '../pubsub/transport.ts';
+import { replaceEnv, type MercureConfig } from './config.ts';
+
+/** Turns a legacy transport URL into a module name and its config. */
+export type TransportUrlParser = (url: string) => { name: string; config: ModuleConfig };
+
+const urlSchemes = new Map<string, TransportUrlParser>();
+
+/** Lets a transport accept `transport_url <scheme>://…` (e.g. redis, rediss). */
+export function registerTransportUrlScheme(scheme: string, parse: TransportUrlParser): void {
+  urlSchemes.set(scheme, parse);
+}
+
+/** Resolves a legacy URL: a registered scheme, else local/bolt. */
+export function resolveTransportUrl(url: string): { name: string; config: ModuleConfig } {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  const custom = scheme ? urlSchemes.get(scheme) : undefined;
+  return custom ? custom(url) : parseTransportUrl(url);
+}
+
+/** The module name and config the hub will load. */
+export function transportChoice(c: MercureConfig, env: NodeJS.ProcessEnv = process.env): { name: string; config: ModuleConfig; deprecated?: string } {
+  if (c.transport) {
+    const { name, ...config } = c.transport;
+    if (typeof name !== 'string' || name === '') throw new ConfigError('ERR_CFG_JSON', undefined, 'http.handlers.mercure: transport needs a "name"');
+    return { name, config };
+  }
+  if (c.transport_url) return { ...resolveTransportUrl(replaceEnv(c.transport_url, env)), deprecated: 'transport_url' };
+  const fromEnv = env.MERCURE_TRANSPORT_URL;
+  if (fromEnv) return { ...resolveTransportUrl(fromEnv), deprecated: 'MERCURE_TRANSPORT_URL' };
+  return { name: 'bolt', config: {} };
+}
+
+/** Loads the transport sub-module; the host cleans it up with the hub. */
+export async function loadTransport(ctx: ModuleContext, c: MercureConfig): Promise<Transport> {
+  const choice = transportChoice(c);
+  if (choice.deprecated) {
+    ctx.log.warn(`Deprecated: the "${choice.deprecated}" option is deprecated, use the "transport" directive instead`);
+  }
+  const mod: object = await ctx.load(`mercure.transports.${choice.name}`, choice.config);
+  const t = 'dispatch' in mod ? (mod as Transport) : (mod as { transport?: Transport }).transport;
+  if (!t) throw new Error(`module mercure.transports.${choice.name} is not a transport`);
+  return t;
+}

@@ -1,0 +1,153 @@
+/**
+ * `mercure.transports.redis`: the Redis / Valkey transport as a host module.
+ * The transport (Fanout over RedisBackend) lives in ctx.pool under the module
+ * ID plus the stable key of the resolved config, so hubs with the same config
+ * share one set of connections and a reload that keeps the config keeps them.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ConfigError } from '../host/errors.ts';
+import type { ModuleConfig, ModuleContext, ModuleInfo } from '../host/module.ts';
+import { stableKey, type UsagePool } from '../host/usage-pool.ts';
+import { Fanout } from './fanout.ts';
+import type { TransportModule } from './modules.ts';
+import { parseAddress, type RedisClient, type RedisConnection } from './redis-client.ts';
+import { RedisBackend } from './redis.ts';
+import { parseRedisUrl, REDIS_URL_SCHEMES } from './redis-url.ts';
+import type { Transport } from './transport.ts';
+
+/** The JSON config (what directives/transports/redis.ts produces). */
+export interface RedisTransportConfig extends ModuleConfig {
+  /** `host:port` list; several = Redis Cluster. Empty with address_from_storage. */
+  addresses: string[];
+  /** Stream name, the same on every node. */
+  stream: string;
+  username?: string;
+  password?: string;
+  tls?: boolean;
+  /** Approximate history length (XADD MAXLEN ~); 0 or absent = keep everything. */
+  max_length?: number;
+  /** Compact binary stream entries instead of JSON (third parties can't read them). */
+  gob?: boolean;
+  /** `address caddy-storage-redis.alt`: connect where the `storage redis` module does. */
+  address_from_storage?: true;
+}
+
+/**
+ * What the `storage redis` module (caddy.storage.redis) offers for
+ * `address caddy-storage-redis.alt`: its live client, whose settings the
+ * transport copies. Found as the config's storage, or in ctx.app.registry.
+ */
+export interface RedisClientSource {
+  client(): RedisClient;
+}
+
+/** Where caddy.storage.redis registers itself in ctx.app.registry. */
+const STORAGE_REGISTRY_KEY = 'caddy.storage.redis';
+
+function spanOf(cfg: ModuleConfig) {
+  const m = typeof cfg['@span'] === 'string' ? /^(.*):(\d+):(\d+)$/.exec(cfg['@span']) : null;
+  return m ? { file: m[1]!, line: Number(m[2]), column: Number(m[3]) } : undefined;
+}
+
+/** Type and range checks (pure); throws ConfigError at the config's span. */
+export function checkRedisConfig(cfg: RedisTransportConfig): void {
+  const bad = (key: string, expected: string) =>
+    new ConfigError('ERR_CFG_VALUE', spanOf(cfg), `transport redis: invalid ${key} ${JSON.stringify(cfg[key])}`, { expected });
+  if (typeof cfg.stream !== 'string' || cfg.stream === '') throw bad('stream', 'a non-empty stream name');
+  if (!Array.isArray(cfg.addresses)) throw bad('addresses', 'a list of host:port');
+  if (cfg.address_from_storage !== undefined && cfg.address_from_storage !== true) throw bad('address_from_storage', 'true or absent');
+  if (!cfg.address_from_storage && cfg.addresses.length === 0) throw bad('addresses', 'at least one host:port');
+  for (const a of cfg.addresses) {
+    try { parseAddress(String(a)); } catch (err) { throw bad('addresses', (err as Error).message); }
+  }
+  for (const k of ['username', 'password'] as const) if (cfg[k] !== undefined && typeof cfg[k] !== 'string') throw bad(k, 'a string');
+  for (const k of ['tls', 'gob'] as const) if (cfg[k] !== undefined && typeof cfg[k] !== 'boolean') throw bad(k, 'true or false');
+  if (cfg.max_length !== undefined && !(Number.isSafeInteger(cfg.max_length) && cfg.max_length >= 0)) throw bad('max_length', 'an integer ≥ 0');
+}
+
+function isClientSource(s: unknown): s is RedisClientSource {
+  return typeof (s as Partial<RedisClientSource> | undefined)?.client === 'function';
+}
+
+/** Resolves where to connect, and a stable description of it for the pool key. */
+function connectionOf(cfg: RedisTransportConfig, ctx: ModuleContext): { conn: RedisConnection; where: unknown } {
+  const own = { addresses: cfg.addresses, username: cfg.username, password: cfg.password, tls: cfg.tls };
+  if (!cfg.address_from_storage) return { conn: own, where: own };
+  const storage = [ctx.storage(), ctx.app.registry.get(STORAGE_REGISTRY_KEY)].find(isClientSource);
+  if (!storage) {
+    throw new ConfigError('ERR_CFG_VALUE', spanOf(cfg), 'transport redis: address caddy-storage-redis.alt needs the `storage redis` global option');
+  }
+  // Credentials written in the transport block win over the storage's.
+  const conn: RedisConnection = { ...own, addresses: [], template: storage.client() };
+  // The storage's JSON form (secrets masked) tells its servers apart.
+  const where = { ...own, addresses: [], storage: JSON.parse(JSON.stringify(storage)) as unknown };
+  return { conn, where };
+}
+
+/** One provisioned use of a pooled Redis transport. */
+export class RedisTransport implements TransportModule {
+  readonly config: RedisTransportConfig;
+  #pool: UsagePool | undefined;
+  #key: string | undefined;
+  #transport: Fanout | undefined;
+
+  constructor(config: RedisTransportConfig) {
+    checkRedisConfig(config);
+    this.config = config;
+  }
+
+  get transport(): Transport {
+    if (!this.#transport) throw new Error('mercure.transports.redis is not provisioned');
+    return this.#transport;
+  }
+
+  async provision(ctx: ModuleContext): Promise<void> {
+    const cfg = this.config;
+    const { conn, where } = connectionOf(cfg, ctx);
+    const resolved = { where, stream: cfg.stream, max_length: cfg.max_length ?? 0, gob: cfg.gob ?? false };
+    const key = `${redisTransportModule.id} ${stableKey(resolved)}`;
+    const log = ctx.log;
+    this.#transport = await ctx.pool.loadOrNew(key, async () => {
+      // Readable in CLIENT LIST and in presence keys: which host and process this node is.
+      const nodeId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+      const backend = new RedisBackend({ ...conn, stream: cfg.stream, maxLength: resolved.max_length, binary: resolved.gob, nodeId, log });
+      const fanout = new Fanout(backend, { onError: (err, what) => log.warn({ err }, `${what} failed`) });
+      try {
+        await fanout.start();
+      } catch (err) {
+        await fanout.close().catch(() => {});
+        throw err;
+      }
+      log.info({ stream: cfg.stream, node: nodeId, cluster: conn.addresses.length > 1 }, 'Redis transport started');
+      return fanout;
+    });
+    // Only a successful load holds a reference, so cleanup after a failed provision releases nothing.
+    this.#pool = ctx.pool;
+    this.#key = key;
+  }
+
+  async cleanup(): Promise<void> {
+    const pool = this.#pool, key = this.#key;
+    this.#pool = this.#key = this.#transport = undefined;
+    if (pool && key) await pool.release(key);
+  }
+}
+
+/** The module info, for src/standard.ts. */
+export const redisTransportModule: ModuleInfo<RedisTransportConfig, RedisTransport> = {
+  id: 'mercure.transports.redis',
+  create: (config) => new RedisTransport(config),
+};
+
+/**
+ * Registers the module and the legacy `transport_url redis://…` / `rediss://…`
+ * schemes (called from src/standard.ts, like the other transports).
+ */
+export function registerRedisTransport(
+  register: (info: ModuleInfo<any, any>) => void,
+  registerUrlScheme: (scheme: string, parse: (url: string) => { name: string; config: ModuleConfig }) => void,
+): void {
+  register(redisTransportModule);
+  for (const scheme of REDIS_URL_SCHEMES) registerUrlScheme(scheme, (url) => ({ name: 'redis', config: parseRedisUrl(url) }));
+}
