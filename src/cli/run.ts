@@ -8,6 +8,7 @@ import { QsError } from '../host/errors.ts';
 import { loadConfigFile } from '../host/load-config.ts';
 import { Runtime } from '../host/runtime.ts';
 import { dataDir, makeLogger, resolveConfig } from './common.ts';
+import { banner } from './banner.ts';
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
 
@@ -38,6 +39,7 @@ export async function runCommand(flags: Flags): Promise<number> {
     await rt.stop(0).catch(() => undefined);
     throw new QsError(e instanceof QsError ? e.code : 'ERR_MODULE_PROVISION', `loading initial config: ${(e as Error).message}`, { cause: e });
   }
+  for (const line of banner(initial.config)) process.stderr.write(line + '\n');
   if (process.send) process.send({ ready: true, admin: rt.adminAddress });
 
   process.on('SIGINT', () => stop('SIGINT'));
