@@ -34,9 +34,10 @@ const NO_EFFECT = new Set(['acme_ca', 'acme_ca_root', 'acme_dns', 'acme_eab', 'c
 /** Adapts a Caddyfile. Throws ConfigErrors listing every error found. */
 export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
   registerAllDirectives();
-  const { file, errors: parseErrors } = parseCaddyfile(text, opts);
+  const { file, errors: parseErrors, warnings: parseWarnings } = parseCaddyfile(text, opts);
   if (parseErrors.length) throw new ConfigErrors(parseErrors);
-  const warnings: Warning[] = [];
+  // The parser's warnings (import globs without matches, {args[N]} out of range, …) are reported too.
+  const warnings: Warning[] = parseWarnings.map((w) => ({ file: w.span.file, line: w.span.line, column: w.span.column, message: w.message }));
   const warn = (span: Span, message: string) => warnings.push({ file: span.file, line: span.line, column: span.column, message });
   const errors: ConfigError[] = [];
   const unformatted = firstUnformattedLine(text);
@@ -66,10 +67,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
 
   const httpPort = (options.http_port as number | undefined) ?? 80;
   const httpsPort = (options.https_port as number | undefined) ?? 443;
-  let order: string[] = [];
-  try { order = directiveOrder(options.order as OrderRule[] | undefined, (n) => getDirective(n) !== undefined); } catch (e) {
-    if (e instanceof ConfigError) errors.push(e); else throw e;
-  }
+  const order = directiveOrder(options.order as OrderRule[] | undefined, (n) => getDirective(n) !== undefined, errors);
   let groups = 0;
   const ctx: SiteContext = { options, order, nextGroup: () => `group${groups++}`, warn, errors };
   const sites: Site[] = [];
@@ -77,12 +75,15 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
   for (const b of blocks) {
     if (b.keys.length === 0) continue;
     const addresses: SiteAddress[] = [];
+    const own = new Set<string>();
     for (const k of b.keys) {
       try {
         if (k.text.startsWith('@')) throw new ConfigError('ERR_CFG_SYNTAX', k.span, `request matchers may not be defined globally, they must be in a site block; found ${k.text}`);
         if (getDirective(k.text)) throw new ConfigError('ERR_CFG_SYNTAX', k.span, `parsed '${k.text}' as a site address, but it is a known directive; directives must appear in a site block`);
         const a = parseAddress(k, httpPort, httpsPort);
         const id = `${a.scheme}://${a.host}:${a.port}${a.path}`;
+        if (own.has(id)) continue; // the same address twice in one block is harmless (Caddy dedupes it)
+        own.add(id);
         const first = seen.get(id);
         if (first) throw new ConfigError('ERR_CFG_VALUE', k.span, `ambiguous site definition: ${k.text}`, { hint: `also defined at ${first}` });
         seen.set(id, formatSpan(k.span));

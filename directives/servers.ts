@@ -64,6 +64,8 @@ export function buildServers(sites: Site[], options: Record<string, unknown>): {
     const server: Record<string, unknown> = { listen: acc.listen, routes: entries.map((e) => siteRoute(e.hosts, e.paths, e.site.routes)) };
     const errorRoutes = entries.flatMap((e) => {
       const routes = e.site.values.filter((v) => v.class === 'error_route').flatMap((v) => v.value as RouteConfig[]);
+      // As in Caddy, handle_errors blocks without status codes go after those with codes (stable sort).
+      routes.sort((a, b) => (a.match ? 0 : 1) - (b.match ? 0 : 1));
       return routes.length ? [siteRoute(e.hosts, e.paths, routes)] : [];
     });
     if (errorRoutes.length) server.errors = { routes: errorRoutes };

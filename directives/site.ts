@@ -73,7 +73,8 @@ function runLevel(lines: Directive[], ctx: SiteContext, parent: Scope | undefine
   for (const line of lines) {
     if (!line.name.text.startsWith('@')) continue;
     const d = new Dispenser(line);
-    if (scope.matchers.has(line.name.text)) {
+    // As in Caddy, a nested block inherits the enclosing names and may not redefine them.
+    if (lookup(scope, line.name.text)) {
       ctx.errors.push(d.err(`matcher is defined more than once: ${line.name.text}`, line.name)); continue;
     }
     try { scope.matchers.set(line.name.text, [parseNamedMatcher(d)]); } catch (e) { collect(ctx, e); }
@@ -84,9 +85,10 @@ function runLevel(lines: Directive[], ctx: SiteContext, parent: Scope | undefine
     matcher(d) {
       const t = d.peek();
       if (!t) return undefined;
-      if (t.text === '*' && t.quote === '') { d.nextArg(); return undefined; }
+      // As in Caddy, the token's text decides, quoted or not.
+      if (t.text === '*') { d.nextArg(); return undefined; }
       if (t.text.startsWith('/')) { d.nextArg(); return [{ path: [t.text] }]; }
-      if (t.text.startsWith('@') && t.quote === '') {
+      if (t.text.startsWith('@')) {
         d.nextArg();
         const m = lookup(scope, t.text);
         if (!m) throw d.err(`unrecognized matcher name: ${t.text}`, t, { code: 'ERR_CFG_UNKNOWN' });
