@@ -46,10 +46,17 @@ export interface PhaseResult {
   sent: number;
   accepted: number;
   seconds: number;
-  /** accepted / seconds. */
+  /** accepted / seconds (seconds run until the last answer). */
   ratePerSecond: number;
+  /** sent / the time from the first send to the last one: the pace the publisher held. */
+  sentPerSecond: number;
   /** Sends the token bucket granted but the in-flight cap held back (paced only). */
   lagged: number;
+}
+
+/** n sends between t0 and last (ms): n-1 intervals, so one send at t0 alone gives n/0 → reported as n per second. */
+function sendRate(n: number, t0: number, last: number): number {
+  return n <= 1 || last <= t0 ? n : ((n - 1) * 1000) / (last - t0);
 }
 
 /** Publishes updates with increasing sequence numbers. */
@@ -139,11 +146,13 @@ export class Publisher {
     const acc0 = this.accepted;
     let lagged = 0;
     let stopped = false;
+    let lastSend = t0;
     return new Promise((resolve) => {
       const done = () => {
         const seconds = (performance.now() - t0) / 1000;
         const accepted = this.accepted - acc0;
-        resolve({ sent: this.sent - sent0, accepted, seconds, ratePerSecond: accepted / seconds, lagged: Math.round(lagged + bucket.overflowed) });
+        const sent = this.sent - sent0;
+        resolve({ sent, accepted, seconds, ratePerSecond: accepted / seconds, sentPerSecond: sendRate(sent, t0, lastSend), lagged: Math.round(lagged + bucket.overflowed) });
       };
       const settle = () => { if (stopped && this.inflight === 0) done(); };
       const tick = () => {
@@ -151,6 +160,7 @@ export class Publisher {
         while (!stopped && this.sent - sent0 < bounds.count && now < end && bucket.wait(now) === 0) {
           if (this.inflight >= maxInflight) { lagged += 1; bucket.take(now); continue; }
           bucket.take(now);
+          lastSend = now;
           void this.publish(bounds.next(this.#seq)).then(settle);
         }
         if (this.sent - sent0 >= bounds.count || now >= end) { stopped = true; settle(); return; }
@@ -172,7 +182,7 @@ export class Publisher {
     await Promise.all(Array.from({ length: concurrency }, worker));
     const seconds = (performance.now() - t0) / 1000;
     const accepted = this.accepted - acc0;
-    return { sent: this.sent - sent0, accepted, seconds, ratePerSecond: accepted / seconds, lagged: 0 };
+    return { sent: this.sent - sent0, accepted, seconds, ratePerSecond: accepted / seconds, sentPerSecond: (this.sent - sent0) / seconds, lagged: 0 };
   }
 
   /** Closes the keep-alive connections. */

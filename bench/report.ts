@@ -58,7 +58,7 @@ export interface Report {
   machine: MachineInfo;
   hub: { subscribeUrl: string; publishUrl: string; spawned: boolean; transport?: string; pids: number[]; plan: Record<string, unknown> };
   connect: { requested: number; established: number; failed: number; seconds: number; ratePerSecond: number; sources: number; latencyMs: LatencySummary };
-  publish: { mode: string; targetRate?: number; sent: number; accepted: number; failed: number; seconds: number; ratePerSecond: number; lagged: number; latencyMs: LatencySummary };
+  publish: { mode: string; targetRate?: number; sent: number; accepted: number; failed: number; seconds: number; ratePerSecond: number; sentPerSecond: number; lagged: number; latencyMs: LatencySummary };
   delivery: DeliveryCounts & { seconds: number; eventsPerSecond: number; disconnects: number; heartbeats: number; latencyMs: LatencySummary };
   errors: { subscribe: Record<string, number>; publish: Record<string, number> };
   resources: { hub: HubResources[]; harness: { cpuSeconds: number; rssPeakBytes: number; eventLoopUtilization: number }; loadAverageEnd: number[] };
@@ -80,7 +80,7 @@ export function writeReport(report: Report, dir: string): Report {
   const base = [report.scenario, report.label, stamp(new Date(report.startedAt))].filter(Boolean).join('-').replace(/[^\w.-]+/g, '_');
   report.files = { json: join(dir, `${base}.json`), svg: join(dir, `${base}.svg`) };
   writeFileSync(report.files.json, JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(report.files.svg, renderChart(report.timeline, `${report.scenario}${report.label ? ` (${report.label})` : ''}: ${headline(report)}`, subtitle(report)));
+  writeFileSync(report.files.svg, renderChart(report.timeline, `${report.scenario}${report.label ? ` (${report.label})` : ''}: ${headline(report)}`, subtitle(report), report.scenario === 'hold' ? 'connected' : 'published'));
   return report;
 }
 
@@ -105,7 +105,7 @@ export function summaryText(r: Report): string {
   const lines = [
     `${r.scenario}: ${r.ok ? 'OK' : 'PROBLEMS'} in ${r.wallSeconds.toFixed(1)} s`,
     `connect: ${r.connect.established}/${r.connect.requested} in ${r.connect.seconds.toFixed(2)} s = ${Math.round(r.connect.ratePerSecond)}/s (failed ${r.connect.failed})`,
-    `publish: ${r.publish.accepted}/${r.publish.sent} accepted, ${Math.round(r.publish.ratePerSecond)}/s, p99 ${r.publish.latencyMs.p99} ms, lagged ${r.publish.lagged}`,
+    `publish: ${r.publish.accepted}/${r.publish.sent} accepted, sent at ${Math.round(r.publish.sentPerSecond)}/s, accepted ${Math.round(r.publish.ratePerSecond)}/s, p99 ${r.publish.latencyMs.p99} ms, lagged ${r.publish.lagged}`,
     `delivery: ${r.delivery.delivered}/${r.delivery.expected}, ${Math.round(r.delivery.eventsPerSecond)}/s, p50 ${r.delivery.latencyMs.p50} p90 ${r.delivery.latencyMs.p90} p99 ${r.delivery.latencyMs.p99} max ${r.delivery.latencyMs.max} ms`,
     `         missed ${r.delivery.missed}, duplicated ${r.delivery.duplicated}, out-of-order ${r.delivery.outOfOrder}, unexpected ${r.delivery.unexpected}, disconnects ${r.delivery.disconnects}`,
   ];

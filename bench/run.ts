@@ -101,8 +101,8 @@ export async function runBenchmark(o: Options, log: (line: string) => void = () 
       if (o.scenario === 'publish' && o.mode === 'closed') phase = await publisher.closedLoop(bounds, o.concurrency);
       else if (o.scenario === 'publish') {
         ramp = await runRamp(o, publisher, tracker, bounds, (h) => { stepHist = h; });
-        phase = { sent: publisher.sent, accepted: publisher.accepted, seconds: (performance.now() - publishT0) / 1000, ratePerSecond: 0, lagged: 0 };
-        phase.ratePerSecond = phase.accepted / phase.seconds;
+        const seconds = (performance.now() - publishT0) / 1000;
+        phase = { sent: publisher.sent, accepted: publisher.accepted, seconds, ratePerSecond: publisher.accepted / seconds, sentPerSecond: publisher.sent / seconds, lagged: 0 };
       } else phase = await publisher.paced(bounds, o.rate, o.maxInflight);
       log(`published ${phase.accepted}/${phase.sent}; draining…`);
       await drain(tracker, o.drain * 1000);
@@ -130,7 +130,7 @@ export async function runBenchmark(o: Options, log: (line: string) => void = () 
         publish: {
           mode: o.scenario === 'publish' ? o.mode : 'paced', ...(o.scenario === 'publish' && o.mode === 'closed' ? {} : { targetRate: o.rate }),
           sent: phase.sent, accepted: phase.accepted, failed: publisher.failed, seconds: round(phase.seconds),
-          ratePerSecond: round(phase.ratePerSecond), lagged: phase.lagged, latencyMs: publisher.latency.summary(),
+          ratePerSecond: round(phase.ratePerSecond), sentPerSecond: round(phase.sentPerSecond), lagged: phase.lagged, latencyMs: publisher.latency.summary(),
         },
         delivery: {
           ...counts, seconds: round(deliverySeconds), eventsPerSecond: round(counts.delivered / deliverySeconds),

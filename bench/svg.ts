@@ -68,15 +68,19 @@ function panel(top: number, title: string, series: Series[], n: number, leftUnit
   return out.join('\n');
 }
 
-/** The chart of `points`, titled `title`, with a one-line `subtitle`. */
-export function renderChart(points: readonly TimelinePoint[], title: string, subtitle: string): string {
+/**
+ * The chart of `points`, titled `title`, with a one-line `subtitle`. The top
+ * panel's right axis shows published/s, or open connections when `right` is
+ * 'connected' or nothing was published.
+ */
+export function renderChart(points: readonly TimelinePoint[], title: string, subtitle: string, right: 'published' | 'connected' = 'published'): string {
   const n = points.length;
   const published = points.map((p) => p.published);
-  const anyPublished = published.some((v) => v > 0);
+  const anyPublished = right === 'published' && published.some((v) => v > 0);
   const top: Series[] = [
     { values: points.map((p) => p.delivered), color: '#1f77b4', label: 'delivered events/s' },
     anyPublished
-      ? { values: published, color: '#ff7f0e', label: 'published/s (right)', right: true }
+      ? { values: published, color: '#ff7f0e', label: 'published/s (right)', right: true, dashed: true }
       : { values: points.map((p) => p.connected), color: '#2ca02c', label: 'open connections (right)', right: true },
   ];
   const bottom: Series[] = [

@@ -8,6 +8,7 @@ import { registerHttpDirectives } from './http.ts';
 import { registerRedisStorageAndRateLimit } from './rate-limit.ts';
 import { registerMercureDirective } from './mercure.ts';
 import { registerPostgresTransportDirective } from './transports/postgres.ts';
+import { registerRedisTransportDirective } from './transports/redis.ts';
 
 let done = false;
 
@@ -20,6 +21,7 @@ export function registerAllDirectives(): void {
   // --- mercure hub and transports ---
   registerMercureDirective();
   registerPostgresTransportDirective();
+  registerRedisTransportDirective();
   // --- redis storage, rate_limit ---
   registerRedisStorageAndRateLimit();
   // --- php_server / php_fastcgi ---

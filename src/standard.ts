@@ -8,6 +8,7 @@ import { registerRedisStorageAndRateLimitModules } from './storage/modules.ts';
 import { registerMercureModules } from './mercure/modules.ts';
 import { registerPubsubModules } from './pubsub/modules.ts';
 import { registerPostgresTransport } from './pubsub/postgres-module.ts';
+import { registerRedisTransport } from './pubsub/redis-module.ts';
 import { registerTransportUrlScheme } from './mercure/transport-loader.ts';
 
 let done = false;
@@ -21,6 +22,7 @@ export function registerStandardModules(): void {
   registerMercureModules(registerModule);
   registerPubsubModules(registerModule);
   registerPostgresTransport(registerModule, registerTransportUrlScheme);
+  registerRedisTransport(registerModule, registerTransportUrlScheme);
   // --- redis storage, rate_limit ---
   registerRedisStorageAndRateLimitModules();
 }

@@ -9,12 +9,10 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../host/errors.ts';
-import type { Module, ModuleConfig, ModuleContext, ModuleInfo } from '../host/module.ts';
-import { stableKey, type UsagePool } from '../host/usage-pool.ts';
+import type { ModuleConfig, ModuleInfo } from '../host/module.ts';
 import { BoltBackend } from './bolt.ts';
-import { Fanout } from './fanout.ts';
+import { PooledTransport, type TransportModule } from './pooled.ts';
 import { LocalBackend } from './local.ts';
-import type { Backend, Transport } from './transport.ts';
 
 /** `mercure.transports.local` takes no options. */
 export type LocalTransportConfig = ModuleConfig;
@@ -30,69 +28,18 @@ export interface BoltTransportConfig extends ModuleConfig {
   cleanup_frequency?: number;
 }
 
-/** What the hub gets from ctx.load('mercure.transports.<name>', config). */
-export interface TransportModule extends Module {
-  /** The shared transport; throws before provision. */
-  readonly transport: Transport;
-  /** Opens (or joins) the pooled transport. */
-  provision(ctx: ModuleContext): Promise<void>;
-  /** Releases it; the last user closes it. Safe after a failed provision, and twice. */
-  cleanup(): Promise<void>;
-}
+export type { TransportModule } from './pooled.ts';
 
 function spanOf(cfg: ModuleConfig): { file: string; line: number; column: number } | undefined {
   const m = typeof cfg['@span'] === 'string' ? /^(.*):(\d+):(\d+)$/.exec(cfg['@span']) : null;
   return m ? { file: m[1]!, line: Number(m[2]), column: Number(m[3]) } : undefined;
 }
 
-/** One provisioned use of a pooled transport. */
-class PooledTransport implements TransportModule {
-  readonly #id: string;
-  readonly #open: (ctx: ModuleContext) => { key: string; backend: () => Backend };
-  #pool: UsagePool | undefined;
-  #key: string | undefined;
-  #transport: Fanout | undefined;
-
-  constructor(id: string, open: (ctx: ModuleContext) => { key: string; backend: () => Backend }) {
-    this.#id = id;
-    this.#open = open;
-  }
-
-  get transport(): Transport {
-    if (!this.#transport) throw new Error(`${this.#id} is not provisioned`);
-    return this.#transport;
-  }
-
-  async provision(ctx: ModuleContext): Promise<void> {
-    const { key, backend } = this.#open(ctx);
-    const poolKey = `${this.#id} ${key}`;
-    this.#transport = await ctx.pool.loadOrNew(poolKey, async () => {
-      const fanout = new Fanout(backend(), { onError: (err, what) => ctx.log.warn({ err }, `${what} failed`) });
-      try {
-        await fanout.start();
-      } catch (err) {
-        await fanout.close().catch(() => {});
-        throw err;
-      }
-      return fanout;
-    });
-    // Only a successful load holds a reference; a failed one left nothing behind.
-    this.#pool = ctx.pool;
-    this.#key = poolKey;
-  }
-
-  async cleanup(): Promise<void> {
-    const pool = this.#pool, key = this.#key;
-    this.#pool = this.#key = this.#transport = undefined;
-    if (pool && key) await pool.release(key);
-  }
-}
-
 /** `mercure.transports.local`: in memory, no history. Config `{}`. */
 export const localTransportModule: ModuleInfo<LocalTransportConfig, TransportModule> = {
   id: 'mercure.transports.local',
   // Each local config is its own in-memory stream; the empty config shares one.
-  create: () => new PooledTransport('mercure.transports.local', () => ({ key: '{}', backend: () => new LocalBackend() })),
+  create: () => new PooledTransport('mercure.transports.local', () => ({ key: {}, backend: () => new LocalBackend() })),
 };
 
 /** A bolt config after checking, defaults applied (the path is resolved at provision). */
@@ -123,7 +70,7 @@ export const boltTransportModule: ModuleInfo<BoltTransportConfig, TransportModul
         : isAbsolute(checked.path) ? checked.path : resolve(checked.path);
       const normalised = { ...checked, path };
       return {
-        key: stableKey(normalised),
+        key: normalised,
         backend: () => new BoltBackend({ path, bucketName: checked.bucket_name, size: checked.size, cleanupFrequency: checked.cleanup_frequency }),
       };
     });

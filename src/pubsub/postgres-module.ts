@@ -5,18 +5,13 @@
  * config share one set of connections and a reload that keeps the config keeps
  * them (and this node's presence rows).
  */
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { Span } from '../../grammar/ast.ts';
 import { ConfigError, unknownName } from '../host/errors.ts';
 import { toMs } from '../host/duration.ts';
 import type { ModuleConfig, ModuleContext, ModuleInfo } from '../host/module.ts';
-import { stableKey, type UsagePool } from '../host/usage-pool.ts';
-import { Fanout } from './fanout.ts';
-import type { TransportModule } from './modules.ts';
+import { newNodeId, PooledTransport } from './pooled.ts';
 import { PostgresBackend, type PostgresOptions } from './postgres.ts';
 import { queryParams, redact, validatePostgresUrl } from './postgres-url.ts';
-import type { Transport } from './transport.ts';
 
 /** The JSON config (what directives/transports/postgres.ts produces). Durations: Go-style strings or nanoseconds. */
 export interface PostgresTransportConfig extends ModuleConfig {
@@ -117,51 +112,22 @@ function withSpan(cfg: PostgresTransportConfig, span: Span | undefined): Postgre
   return cfg;
 }
 
-/** One provisioned use of a pooled PostgreSQL transport. */
-export class PostgresTransport implements TransportModule {
+/** One provisioned use of a pooled PostgreSQL transport (connects and migrates at most once per distinct config). */
+export class PostgresTransport extends PooledTransport {
   readonly config: PostgresTransportConfig;
-  readonly #options: PostgresOptions;
-  #pool: UsagePool | undefined;
-  #key: string | undefined;
-  #transport: Fanout | undefined;
 
   constructor(config: PostgresTransportConfig) {
-    this.#options = checkPostgresConfig(config);
-    this.config = config;
-  }
-
-  get transport(): Transport {
-    if (!this.#transport) throw new Error('mercure.transports.postgres is not provisioned');
-    return this.#transport;
-  }
-
-  /** Connects, migrates and starts listening (through the pool: at most once per distinct config). */
-  async provision(ctx: ModuleContext): Promise<void> {
-    const key = `${postgresTransportModule.id} ${stableKey(this.#options)}`;
-    const log = ctx.log;
-    this.#transport = await ctx.pool.loadOrNew(key, async () => {
+    const options = checkPostgresConfig(config);
+    super('mercure.transports.postgres', (ctx) => {
       // A readable node ID, for people querying mercure_nodes.
-      const nodeId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-      const backend = new PostgresBackend({ ...this.#options, nodeId, log });
-      const fanout = new Fanout(backend, { onError: (err, what) => log.warn({ err }, `${what} failed`) });
-      try {
-        await fanout.start();
-      } catch (err) {
-        await fanout.close().catch(() => {});
-        throw err;
-      }
-      log.info({ url: redact(this.#options.url), node: nodeId }, 'PostgreSQL transport started');
-      return fanout;
+      const nodeId = newNodeId();
+      return {
+        key: options,
+        backend: () => new PostgresBackend({ ...options, nodeId, log: ctx.log }),
+        started: { url: redact(options.url), node: nodeId },
+      };
     });
-    // Only a successful load holds a reference, so cleanup after a failed provision releases nothing.
-    this.#pool = ctx.pool;
-    this.#key = key;
-  }
-
-  async cleanup(): Promise<void> {
-    const pool = this.#pool, key = this.#key;
-    this.#pool = this.#key = this.#transport = undefined;
-    if (pool && key) await pool.release(key);
+    this.config = config;
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { Redis, Cluster } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
+import { QsError } from '../host/errors.ts';
 
 /** A standalone or cluster client; the transport uses only their common commands. */
 export type RedisClient = Redis | Cluster;
@@ -136,4 +137,19 @@ export function streamKeys(stream: string): StreamKeys {
     nodes: `${prefix}:nodes`,
     presence: (nodeId) => `${prefix}:presence:${nodeId}`,
   };
+}
+
+/** Rejects when p has not settled within ms. */
+export function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Any Redis failure, as the error the hub turns into a 503. */
+export function unavailable(err: unknown): QsError {
+  if (err instanceof QsError) return err;
+  return new QsError('ERR_TRANSPORT_UNAVAILABLE', `redis transport: ${(err as Error).message}`, { cause: err });
 }

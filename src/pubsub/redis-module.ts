@@ -4,17 +4,12 @@
  * ID plus the stable key of the resolved config, so hubs with the same config
  * share one set of connections and a reload that keeps the config keeps them.
  */
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { ConfigError } from '../host/errors.ts';
 import type { ModuleConfig, ModuleContext, ModuleInfo } from '../host/module.ts';
-import { stableKey, type UsagePool } from '../host/usage-pool.ts';
-import { Fanout } from './fanout.ts';
-import type { TransportModule } from './modules.ts';
+import { newNodeId, PooledTransport } from './pooled.ts';
 import { parseAddress, type RedisClient, type RedisConnection } from './redis-client.ts';
 import { RedisBackend } from './redis.ts';
 import { parseRedisUrl, REDIS_URL_SCHEMES } from './redis-url.ts';
-import type { Transport } from './transport.ts';
 
 /** The JSON config (what directives/transports/redis.ts produces). */
 export interface RedisTransportConfig extends ModuleConfig {
@@ -86,51 +81,22 @@ function connectionOf(cfg: RedisTransportConfig, ctx: ModuleContext): { conn: Re
 }
 
 /** One provisioned use of a pooled Redis transport. */
-export class RedisTransport implements TransportModule {
+export class RedisTransport extends PooledTransport {
   readonly config: RedisTransportConfig;
-  #pool: UsagePool | undefined;
-  #key: string | undefined;
-  #transport: Fanout | undefined;
 
   constructor(config: RedisTransportConfig) {
     checkRedisConfig(config);
-    this.config = config;
-  }
-
-  get transport(): Transport {
-    if (!this.#transport) throw new Error('mercure.transports.redis is not provisioned');
-    return this.#transport;
-  }
-
-  async provision(ctx: ModuleContext): Promise<void> {
-    const cfg = this.config;
-    const { conn, where } = connectionOf(cfg, ctx);
-    const resolved = { where, stream: cfg.stream, max_length: cfg.max_length ?? 0, gob: cfg.gob ?? false };
-    const key = `${redisTransportModule.id} ${stableKey(resolved)}`;
-    const log = ctx.log;
-    this.#transport = await ctx.pool.loadOrNew(key, async () => {
-      // Readable in CLIENT LIST and in presence keys: which host and process this node is.
-      const nodeId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-      const backend = new RedisBackend({ ...conn, stream: cfg.stream, maxLength: resolved.max_length, binary: resolved.gob, nodeId, log });
-      const fanout = new Fanout(backend, { onError: (err, what) => log.warn({ err }, `${what} failed`) });
-      try {
-        await fanout.start();
-      } catch (err) {
-        await fanout.close().catch(() => {});
-        throw err;
-      }
-      log.info({ stream: cfg.stream, node: nodeId, cluster: conn.addresses.length > 1 }, 'Redis transport started');
-      return fanout;
+    super('mercure.transports.redis', (ctx) => {
+      const { conn, where } = connectionOf(config, ctx);
+      const resolved = { where, stream: config.stream, max_length: config.max_length ?? 0, gob: config.gob ?? false };
+      const nodeId = newNodeId();
+      return {
+        key: resolved,
+        backend: () => new RedisBackend({ ...conn, stream: config.stream, maxLength: resolved.max_length, binary: resolved.gob, nodeId, log: ctx.log }),
+        started: { stream: config.stream, node: nodeId, cluster: conn.addresses.length > 1 },
+      };
     });
-    // Only a successful load holds a reference, so cleanup after a failed provision releases nothing.
-    this.#pool = ctx.pool;
-    this.#key = key;
-  }
-
-  async cleanup(): Promise<void> {
-    const pool = this.#pool, key = this.#key;
-    this.#pool = this.#key = this.#transport = undefined;
-    if (pool && key) await pool.release(key);
+    this.config = config;
   }
 }
 

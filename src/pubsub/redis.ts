@@ -22,13 +22,18 @@
  * entries with neither (another writer sharing the stream).
  *
  * Sequence numbers: entry ID `<ms>-<n>` → (ms << 64) | n (redis-codec.ts).
+ *
+ * Other systems may read the stream freely but must not XDEL or XTRIM it:
+ * the index is trimmed by counting (:order length vs XLEN), so entries
+ * removed behind its back make retained IDs look unknown.
  */
 import { randomUUID } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { QsError } from '../host/errors.ts';
 import type { Backend, BackendSink, HistoryResult, Update } from './transport.ts';
-import { backoff, createClient, streamKeys, type RedisClient, type RedisConnection, type StreamKeys } from './redis-client.ts';
+import { backoff, createClient, streamKeys, unavailable, within, type RedisClient, type RedisConnection, type StreamKeys } from './redis-client.ts';
 import { decodeEntry, encodeUpdate, entryIdToSeq } from './redis-codec.ts';
 import { RedisPresence } from './redis-presence.ts';
 import { HEAD, LOOKUP, PUBLISH, runScript } from './redis-scripts.ts';
@@ -58,6 +63,8 @@ const BATCH = 512;
  * an error reply (e.g. NOPERM) would otherwise spin.
  */
 const READ_ERROR_BACKOFF_MS = 500;
+/** Upper bound on connecting at start (ioredis's own connect timeout is 10 s) and on stopping the reader. */
+const CONNECT_LIMIT_MS = 15_000;
 
 type Entry = [Buffer, Buffer[]];
 
@@ -78,6 +85,9 @@ export class RedisBackend implements Backend {
   #closed = new AbortController();
   /** Set once both connections came up: from then on, outages are retried forever. */
   #reconnect = false;
+  /** True when #cmd is the storage module's own client (`address caddy-storage-redis.alt`): never ours to close. */
+  readonly #sharedCmd: boolean;
+  #listeners: [RedisClient, string, (...a: any[]) => void][] = [];
   #loop: Promise<void> | undefined;
 
   constructor(options: RedisBackendOptions) {
@@ -88,7 +98,13 @@ export class RedisBackend implements Backend {
     // Named so operators (and tests) can tell the connections apart in CLIENT LIST.
     // No reconnecting until start() succeeded: a failed first connect is final, and nothing is left mid-handshake.
     const retry = (times: number) => (this.#reconnect ? backoff(times) : null);
-    this.#cmd = createClient(options, `quicksilver:${nodeId}`, { retry });
+    // With `address caddy-storage-redis.alt` the storage's connection carries our
+    // commands too, so Redis sees one client set; only the blocking XREAD needs a
+    // connection of its own. A Cluster template that reads from replicas is not
+    // shared: a lagging replica would hide the newest entries.
+    const t = options.template;
+    this.#sharedCmd = t !== undefined && (!(t instanceof Cluster) || (t.options as { scaleReads?: unknown }).scaleReads === 'master');
+    this.#cmd = this.#sharedCmd ? t! : createClient(options, `quicksilver:${nodeId}`, { retry });
     // The server answers a blocked XREAD within blockMs, so silence beyond that means a dead socket.
     this.#reader = createClient(options, `quicksilver:${nodeId}:reader`, { retry, socketTimeoutMs: (options.blockMs ?? 5_000) + 5_000 });
     this.presence = new RedisPresence(this.#cmd, this.keys, nodeId, options.presenceTtlMs, options.log);
@@ -97,16 +113,18 @@ export class RedisBackend implements Backend {
   /** Connects both connections, positions the reader at the current head and starts reading. */
   async start(sink: BackendSink): Promise<void> {
     this.#sink = sink;
+    const on = (c: RedisClient, event: string, fn: (...a: any[]) => void) => { c.on(event, fn); this.#listeners.push([c, event, fn]); };
     for (const c of [this.#cmd, this.#reader]) {
       // ioredis throws on an 'error' event without a listener; errors are reported through state changes instead.
-      c.on('error', (err: unknown) => { this.#lastError = err; });
-      c.on('ready', () => this.#state());
-      c.on('close', () => this.#state());
-      c.on('end', () => this.#state());
+      on(c, 'error', (err: unknown) => { this.#lastError = err; });
+      on(c, 'ready', () => this.#state());
+      on(c, 'close', () => this.#state());
+      on(c, 'end', () => this.#state());
     }
     try {
       // allSettled: never disconnect a client while its TLS handshake is still running.
-      const connects = await Promise.allSettled([this.#cmd.connect(), this.#reader.connect()]);
+      // Bounded: a Cluster whose ready check fails during connect() never settles its promise.
+      const connects = await Promise.allSettled([this.#sharedCmd ? this.#cmdReady() : this.#cmd.connect(), this.#reader.connect()].map((p) => within(p, CONNECT_LIMIT_MS)));
       for (const c of connects) {
         // connect() rejects with a bare "Connection is closed."; the 'error' event had the cause.
         if (c.status === 'rejected') throw this.#lastError ?? c.reason;
@@ -116,8 +134,7 @@ export class RedisBackend implements Backend {
       await this.presence.start();
     } catch (err) {
       // Leave nothing retrying in the background: a failed start is final (close() stays safe to call).
-      this.#cmd.disconnect();
-      this.#reader.disconnect();
+      this.#release();
       const where = this.options.template ? "the storage module's Redis" : this.options.addresses.join(', ');
       throw new QsError('ERR_TRANSPORT_UNAVAILABLE', `redis transport: cannot start on ${where}: ${(err as Error).message}`, { cause: err });
     }
@@ -213,9 +230,9 @@ export class RedisBackend implements Backend {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort();
     await this.presence.close();
-    this.#cmd.disconnect();
-    this.#reader.disconnect();
-    await this.#loop;
+    this.#release();
+    // The pending XREAD is rejected by the disconnect; the bound only guards against a client that never settles it.
+    await within(this.#loop ?? Promise.resolve(), CONNECT_LIMIT_MS).catch(() => undefined);
   }
 
   /** Reads the stream from #lastId forever; an outage pauses it, a reconnect resumes it where it stopped. */
@@ -286,6 +303,18 @@ export class RedisBackend implements Backend {
     }
   }
 
+  /** The shared storage client is already connecting or connected: wait for it rather than connect again. */
+  #cmdReady(): Promise<void> {
+    return this.#cmd.status === 'ready' ? Promise.resolve() : this.#waitReady(this.#cmd);
+  }
+
+  /** Drops our connections and our listeners; a shared storage client stays open for its owner. */
+  #release(): void {
+    for (const [c, event, fn] of this.#listeners.splice(0)) c.off(event, fn);
+    if (!this.#sharedCmd) this.#cmd.disconnect();
+    this.#reader.disconnect();
+  }
+
   #waitReady(client: RedisClient): Promise<void> {
     const signal = this.#closed.signal;
     return new Promise((resolve) => {
@@ -301,9 +330,4 @@ export class RedisBackend implements Backend {
       throw new QsError('ERR_TRANSPORT_UNAVAILABLE', `redis transport: not connected${this.#lastError ? ': ' + (this.#lastError as Error).message : ''}`, { cause: this.#lastError });
     }
   }
-}
-
-function unavailable(err: unknown): QsError {
-  if (err instanceof QsError) return err;
-  return new QsError('ERR_TRANSPORT_UNAVAILABLE', `redis transport: ${(err as Error).message}`, { cause: err });
 }

@@ -22,7 +22,7 @@ test.after(() => rmSync(out, { recursive: true, force: true }));
 async function run(args: string[], faults: Faults = {}): Promise<Report> {
   const hub = await startFakeHub(faults);
   try {
-    const o = parseOptions([...args, '--url', hub.url, '--out', out, '--pid', String(process.pid), '--drain', '2']);
+    const o = parseOptions(['--drain', '30', '--url', hub.url, '--out', out, '--pid', String(process.pid), ...args]); // later options win
     return writeReport(await runBenchmark(o), out);
   } finally {
     await hub.close();
@@ -69,7 +69,7 @@ test('publish: closed loop and ramp', async () => {
 });
 
 test('faults are counted: drops, duplicates, failed publishes', async () => {
-  const r = await run(['fanout', '--quick', '--subscribers', '5', '--count', '10', '--drain', '0.5'], { drop: new Set([3]), duplicate: new Set([5, 6]) });
+  const r = await run(['fanout', '--quick', '--subscribers', '5', '--count', '10', '--drain', '3'], { drop: new Set([3]), duplicate: new Set([5, 6]) });
   assert.equal(r.delivery.missed, 5);
   assert.equal(r.delivery.subscribersMissing, 5);
   assert.equal(r.delivery.duplicated, 10);

@@ -30,7 +30,7 @@ interface Run { code: number; report?: Report; stderr: string }
 
 function bench(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--disable-warning=ExperimentalWarning', MAIN, ...args, '--quick', '--spawn', '--out', out], { timeout: 180_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--disable-warning=ExperimentalWarning', MAIN, ...args, '--quick', '--spawn', '--drain', '30', '--out', out], { timeout: 180_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       const line = stdout.trim().split('\n').pop();
       resolve({ code, stderr, report: code === 0 && line ? JSON.parse(line) as Report : undefined });

@@ -13,7 +13,7 @@ export const REPORT_FIELDS: Record<string, string[]> = {
   machine: ['cores', 'cpuModel', 'memoryBytes', 'node', 'os', 'loadAverage'],
   hub: ['subscribeUrl', 'publishUrl', 'spawned', 'pids', 'plan'],
   connect: ['requested', 'established', 'failed', 'seconds', 'ratePerSecond', 'sources', 'latencyMs'],
-  publish: ['mode', 'sent', 'accepted', 'failed', 'seconds', 'ratePerSecond', 'lagged', 'latencyMs'],
+  publish: ['mode', 'sent', 'accepted', 'failed', 'seconds', 'ratePerSecond', 'sentPerSecond', 'lagged', 'latencyMs'],
   delivery: ['expected', 'delivered', 'missed', 'duplicated', 'outOfOrder', 'unexpected', 'foreign', 'subscribersMissing', 'seconds', 'eventsPerSecond', 'disconnects', 'heartbeats', 'latencyMs'],
   errors: ['subscribe', 'publish'],
   resources: ['hub', 'harness', 'loadAverageEnd'],

@@ -55,6 +55,18 @@ export interface RedisServerOptions {
   dir?: string;
 }
 
+/**
+ * Runs the server (argv[0] = $0, which selects server mode for the
+ * *-check-rdb binaries) and SIGTERMs it when our stdin pipe closes: on stop(),
+ * and also when the test process dies without cleaning up (even SIGKILL), so
+ * no server outlives its test run. Exits with the server's status.
+ */
+const WATCHDOG = `exec 3<&0
+(exec -a "$0" "$@") &
+pid=$!
+(read -r -u 3 _; kill "$pid" 2>/dev/null) &
+wait "$pid"`;
+
 /** A free TCP port on loopback; with `bus`, port + 10000 must be free too (cluster bus). */
 export async function freePort(bus = false): Promise<number> {
   for (;;) {
@@ -112,7 +124,7 @@ export class RedisServer {
     if (o.password) args.push('--requirepass', o.password);
     for (const u of o.users ?? []) args.push('--user', u.name, 'on', `>${u.password}`, '~*', '&*', '+@all');
     args.push(...(o.extra ?? []));
-    const child = spawn(bin, args, { argv0: `${this.flavor}-server`, cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/bin/bash', ['-c', WATCHDOG, `${this.flavor}-server`, bin, ...args], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.#child = child;
     let log = '';
     await new Promise<void>((resolve, reject) => {
@@ -128,13 +140,13 @@ export class RedisServer {
     return this;
   }
 
-  /** SIGTERM and wait for the exit. Keeps the dir (see destroy). */
+  /** Stops the server (SIGTERM via the watchdog) and waits for its exit. Keeps the dir (see destroy). */
   async stop(): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
-    child.kill('SIGTERM');
+    child.stdin!.end();
     await exited;
   }
 

@@ -3,7 +3,7 @@
  * they arrive, and lets a test await the next event or a condition (never a sleep).
  */
 import { request, type IncomingMessage } from 'node:http';
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 
 export interface SseEvent { id?: string; type?: string; data: string; retry?: number }
 
@@ -74,22 +74,18 @@ export class SseClient extends EventEmitter {
   }
 
   /** Resolves once pred holds over the events received so far; rejects after timeoutMs or if the stream ends first. */
-  async waitFor(pred: (events: SseEvent[]) => boolean, timeoutMs = 20_000): Promise<SseEvent[]> {
-    if (pred(this.events)) return this.events;
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), timeoutMs);
-    try {
-      for (;;) {
-        if (this.ended) throw new Error(`stream ended after ${this.events.length} events`);
-        await Promise.race([once(this, 'event', { signal: ac.signal }), once(this, 'end', { signal: ac.signal })]);
-        if (pred(this.events)) return this.events;
-      }
-    } catch (e) {
-      if (ac.signal.aborted) throw new Error(`timed out after ${timeoutMs} ms with ${this.events.length} events`);
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+  waitFor(pred: (events: SseEvent[]) => boolean, timeoutMs = 20_000): Promise<SseEvent[]> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (pred(this.events)) { done(); resolve(this.events); }
+        else if (this.ended) { done(); reject(new Error(`stream ended after ${this.events.length} events`)); }
+      };
+      const timer = setTimeout(() => { done(); reject(new Error(`timed out after ${timeoutMs} ms with ${this.events.length} events`)); }, timeoutMs);
+      const done = () => { clearTimeout(timer); this.off('event', check); this.off('end', check); };
+      this.on('event', check);
+      this.on('end', check);
+      check();
+    });
   }
 
   /** Waits for n events in total. */

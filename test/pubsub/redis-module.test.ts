@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 /**
  * `mercure.transports.redis` as a host module, against real redis-server
  * processes: pooled sharing across a reload, cleanup (also after a failed
@@ -87,11 +88,14 @@ test('a failed provision leaves nothing behind and cleanup still works', { skip 
   assert.throws(() => redisTransportModule.create({ addresses: [], stream: 's' }), { code: 'ERR_CFG_VALUE' });
 });
 
-test('address caddy-storage-redis.alt copies the storage module\'s connection', { skip }, async () => {
-  const storageClient = new Redis({ host: server.host, port: server.port, password: 'pw', lazyConnect: true });
+test('address caddy-storage-redis.alt runs its commands on the storage module\'s connection', { skip }, async () => {
+  const storageClient = new Redis({ host: server.host, port: server.port, password: 'pw', connectionName: 'caddy-storage-redis' });
+  await once(storageClient, 'ready');
   const storage = { client: () => storageClient, toJSON: () => ({ address: [server.address] }) } as unknown as Storage;
   const cfg: RedisTransportConfig = { addresses: [], stream: streamName(), address_from_storage: true };
   const pool = new UsagePool();
+  const names = async () => ((await storageClient.client('LIST')) as string).split('\n').map((l) => /name=(\S*)/.exec(l)?.[1] ?? '').filter(Boolean);
+  const before = await names();
   for (const ctx of [context(pool, storage), context(pool, undefined, new Map([['caddy.storage.redis', storage]]))]) {
     const m = redisTransportModule.create(cfg);
     await m.provision(ctx);
@@ -99,10 +103,14 @@ test('address caddy-storage-redis.alt copies the storage module\'s connection', 
     await m.transport.subscribe(sub);
     await m.transport.dispatch(update(`alt-${sub.id}`, BOOK));
     await sub.waitFor(1);
+    // One connection set: the storage's own, plus the one blocking reader XREAD BLOCK needs.
+    const added = (await names()).filter((n) => !before.includes(n));
+    assert.equal(added.length, 1, `connections added: ${added.join(', ')}`);
+    assert.match(added[0]!, /^quicksilver:.*:reader$/);
     await m.cleanup();
+    assert.equal(storageClient.status, 'ready', 'the storage keeps its connection');
   }
-  // The storage's own client was never touched (the transport opened its own connections).
-  assert.equal(storageClient.status, 'wait');
+  storageClient.disconnect();
   const none = redisTransportModule.create(cfg);
   await assert.rejects(none.provision(context(pool)), { code: 'ERR_CFG_VALUE', message: /needs the `storage redis` global option/ });
   await none.cleanup();
