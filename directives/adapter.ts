@@ -9,7 +9,7 @@ import { firstUnformattedLine, parseCaddyfile } from '../grammar/index.ts';
 import type { RouteConfig } from '../src/http/handler.ts';
 import { ConfigError, ConfigErrors, unknownName } from '../src/host/errors.ts';
 import { type SiteAddress, parseAddress } from './address.ts';
-import type { OrderRule } from './core.ts';
+import { INERT_OPTIONS, type OrderRule } from './core.ts';
 import { Dispenser } from './dispenser.ts';
 import { registerAllDirectives } from './index.ts';
 import { getDirective, getGlobalOption, globalOptionNames } from './registry.ts';
@@ -27,10 +27,6 @@ export interface AdaptOptions {
 
 export interface AdaptResult { config: Record<string, unknown>; warnings: Warning[] }
 
-/** Options accepted for compatibility that change nothing here; adapt warns about them. */
-const NO_EFFECT = new Set(['acme_ca', 'acme_ca_root', 'acme_dns', 'acme_eab', 'cert_issuer', 'email', 'on_demand_tls',
-  'key_type', 'ocsp_stapling', 'cert_lifetime', 'preferred_chains', 'renew_interval', 'ocsp_interval', 'dns', 'ech']);
-
 /** Adapts a Caddyfile. Throws ConfigErrors listing every error found. */
 export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
   registerAllDirectives();
@@ -45,6 +41,9 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
     warnings.push({ file: opts.file, line: unformatted, message: "Caddyfile input is not formatted; run 'quicksilver fmt --overwrite' to fix inconsistencies" });
   }
 
+  for (const [name, route] of Object.entries(file.namedRoutes)) {
+    errors.push(new ConfigError('ERR_CFG_UNKNOWN', route.span, `named route &(${name}) cannot be used: the invoke directive is not supported yet`));
+  }
   const blocks = [...file.blocks];
   const options: Record<string, unknown> = {};
   if (blocks[0] && blocks[0].keys.length === 0) {
@@ -55,7 +54,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
       if (!parse) { errors.push(unknownName('global option', d.name, d.span, globalOptionNames())); continue; }
       try {
         options[d.name] = parse(d, options[d.name]);
-        if (NO_EFFECT.has(d.name)) warn(d.span, `global option '${d.name}' has no effect in quicksilver (only internal certificates are issued)`);
+        if (INERT_OPTIONS[d.name]) warn(d.span, `global option '${d.name}' has no effect in quicksilver (see README: Global options)`);
       } catch (e) { if (e instanceof ConfigError) errors.push(e); else throw e; }
     }
   }

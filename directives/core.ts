@@ -1,7 +1,7 @@
 /**
  * Caddy's own global options (caddy.md §3.2). Options that change behaviour
  * here are parsed into typed values; ACME and certificate-automation options
- * are accepted so existing Caddyfiles load, kept in the JSON, and have no
+ * are accepted so existing Caddyfiles load, left out of the JSON, and have no
  * effect (this server issues only internal certificates; README says so).
  */
 import { unknownName } from '../src/host/errors.ts';
@@ -16,14 +16,20 @@ export interface OrderRule { directive: string; position: 'first' | 'last' | 'be
 const flag = (d: Dispenser): boolean => { d.args(0); d.noBlock(); return true; };
 const raw = (d: Dispenser) => rawValue(d);
 
-/** Options accepted for compatibility with no effect here. */
-const INERT = [
-  'acme_ca', 'acme_ca_root', 'acme_dns', 'acme_eab', 'cert_issuer', 'email', 'on_demand_tls', 'key_type',
-  'ocsp_stapling', 'cert_lifetime', 'preferred_chains', 'renew_interval', 'ocsp_interval', 'default_sni',
-  'fallback_sni', 'persist_config', 'renewal_window_ratio', 'dns', 'tls_resolvers', 'ech', 'storage_check',
-  'storage_clean_interval', 'skip_install_trust', 'local_certs', 'frankenphp', 'metrics', 'pki', 'events',
-  'filesystem', 'tracing',
-];
+/**
+ * Options accepted so existing Caddyfiles load, with no effect here. `true`
+ * means adapt warns about it (the user may expect something to happen);
+ * `false` means the option asks for what this server does anyway (internal
+ * certificates, no trust-store install) or only tunes something absent here.
+ */
+export const INERT_OPTIONS: Record<string, boolean> = {
+  acme_ca: true, acme_ca_root: true, acme_dns: true, acme_eab: true, cert_issuer: true, email: true,
+  on_demand_tls: true, key_type: true, ocsp_stapling: true, cert_lifetime: true, preferred_chains: true,
+  renew_interval: true, ocsp_interval: true, dns: true, ech: true, tls_resolvers: true, renewal_window_ratio: true,
+  default_sni: true, fallback_sni: true, frankenphp: true, pki: true, events: true, filesystem: true, tracing: true,
+  skip_install_trust: false, local_certs: false, persist_config: false, storage_check: false,
+  storage_clean_interval: false, metrics: false,
+};
 
 export function registerCoreDirectives(): void {
   registerGlobalOption('debug', flag);
@@ -61,7 +67,7 @@ export function registerCoreDirectives(): void {
     if (!parse) throw unknownName('storage module', name.text, name.span, storageNames());
     return { module: name.text, '@span': d.where, ...parse(d) };
   });
-  for (const name of INERT) registerGlobalOption(name, raw);
+  for (const name of Object.keys(INERT_OPTIONS)) registerGlobalOption(name, raw);
 
   registerStorage('file_system', (d) => {
     const args = d.remaining();

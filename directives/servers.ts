@@ -71,13 +71,22 @@ export function buildServers(sites: Site[], options: Record<string, unknown>): {
     if (errorRoutes.length) server.errors = { routes: errorRoutes };
     const logs = entries.flatMap((e) => e.site.values.filter((v) => v.class === 'log').map((v) => ({ hosts: e.hosts, ...(v.value as object) })));
     if (logs.length) server.logs = logs;
-    if (acc.https && options.auto_https !== 'off' && options.auto_https !== 'disable_certs') {
-      server.tls_connection_policies = [{}];
+    // `auto_https off|disable_certs` stops automatic (internal) certificates, but a
+    // site that loads its own `tls cert key` keeps serving TLS with it.
+    const automatic = options.auto_https !== 'off' && options.auto_https !== 'disable_certs';
+    if (acc.https) {
+      let tlsOn = false;
       for (const e of entries) {
         const tls = e.site.values.find((v) => v.class === 'tls')?.value as TlsValue | undefined;
-        if (tls?.certificate && tls.key) loadFiles.push({ certificate: tls.certificate, key: tls.key, ...(e.hosts.length ? { subjects: e.hosts } : {}) });
-        else (e.hosts.length ? e.hosts : ['localhost']).forEach((h) => internalSubjects.add(h));
+        if (tls?.certificate && tls.key) {
+          loadFiles.push({ certificate: tls.certificate, key: tls.key, ...(e.hosts.length ? { subjects: e.hosts } : {}) });
+          tlsOn = true;
+        } else if (automatic) {
+          (e.hosts.length ? e.hosts : ['localhost']).forEach((h) => internalSubjects.add(h));
+          tlsOn = true;
+        }
       }
+      if (tlsOn) server.tls_connection_policies = [{}];
     }
     servers[`srv${i++}`] = server;
   }

@@ -15,6 +15,8 @@ fi
 bash "$root/scripts/services.sh"
 echo "typecheck: tsc --noEmit ($(./node_modules/.bin/tsc --version))"
 ./node_modules/.bin/tsc --noEmit -p .
+# The bench quick-mode tests must fail, not skip, if the hub cannot serve.
+export QS_BENCH_REQUIRE_HUB=1
 echo "node $("$node" --version): running tests"
 files=("$@")
 [ ${#files[@]} -gt 0 ] || mapfile -t files < <(find test -name '*.test.ts' | sort)

@@ -21,12 +21,15 @@ export class Runtime {
   /** The admin endpoint's actual address once listening (host:port). */
   adminAddress: string | undefined;
   #opts: RuntimeOptions;
+  /** The log level the process started with (QS_LOG_LEVEL), restored when a config drops `debug`. */
+  readonly #baseLevel: string;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: RuntimeOptions) {
     registerStandardModules();
     this.#opts = opts;
     this.log = opts.log;
+    this.#baseLevel = opts.log.level;
   }
 
   /** Loads config, replacing the running one. Identical configs are skipped unless force. Serialised. */
@@ -41,8 +44,17 @@ export class Runtime {
       this.log.info('config is unchanged; nothing to do');
       return;
     }
+    // The `debug` global option (logging.level) applies to this config's modules.
+    const previousLevel = this.log.level;
+    const level = (config.logging as { level?: string } | undefined)?.level;
+    this.log.level = level ? level.toLowerCase() : this.#baseLevel;
     const fresh = new Instance(config, { log: this.log, pool: this.pool, dataDir: this.#opts.dataDir });
-    await fresh.provision();
+    try {
+      await fresh.provision();
+    } catch (e) {
+      this.log.level = previousLevel;
+      throw e;
+    }
     try {
       await fresh.start();
     } catch (e) {

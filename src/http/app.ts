@@ -146,11 +146,11 @@ export class HttpApp implements App {
   }
 
   async stop(graceMs: number): Promise<void> {
-    for (const s of this.#servers) {
-      for (const l of s.listeners) if (l.owner === s.runtime) { l.target = undefined; l.owner = undefined; }
-    }
-    await Promise.all(this.#servers.map((s) => s.runtime.stop(graceMs)));
+    // Release the listeners first: on a reload the new app holds them and keeps
+    // accepting; on a final stop the last reference closes the listening socket,
+    // so new connections are refused at once while in-flight requests finish.
     await this.#release();
+    await Promise.all(this.#servers.map((s) => s.runtime.stop(graceMs)));
   }
 
   async cleanup(): Promise<void> {

@@ -2,7 +2,8 @@
  * `POST /.well-known/mercure`: authorise, parse the form, validate, dispatch.
  * Every status and body follows Mercure v0.24.2's PublishHandler, in its order:
  * 401 (token) → 400 (form, topic, retry) → 401 (topic selectors) → 403/400
- * (Update.Validate) → 500 (transport) → 200 with the update ID.
+ * (Update.Validate) → 503 (transport backend unavailable; the reference
+ * answers 500 there) or 500 (any other transport error) → 200 with the update ID.
  */
 import type { ServerResponse } from 'node:http';
 import type { HttpContext } from '../http/handler.ts';

@@ -100,8 +100,12 @@ const NOOP_LOG: PgLog = { warn() {}, info() {} };
  * failure counts: refused or cut connections, a server starting up or shutting
  * down (57P0x), a read-only standby after failover (25006), too many clients (53300).
  */
-export function unavailable(err: unknown, what: string): QsError {
+export function unavailable(err: unknown, what: string): Error {
   if (err instanceof QsError) return err;
+  // Data PostgreSQL can never store (a NUL byte in text: SQLSTATE 22021/22P05)
+  // is not an outage: retrying cannot help, so it must not become a 503.
+  const code = (err as { code?: string }).code;
+  if (code === '22021' || code === '22P05') return new Error(`PostgreSQL ${what}: ${(err as Error).message}`, { cause: err });
   return new QsError('ERR_TRANSPORT_UNAVAILABLE', `PostgreSQL ${what}: ${(err as Error).message}`, { cause: err });
 }
 
