@@ -23,28 +23,13 @@ import { unknownName } from '../src/host/errors.ts';
 import type { MatcherSet } from '../src/http/handler.ts';
 import { Dispenser } from './dispenser.ts';
 import { canonicalHeader } from './header.ts';
-import { getMatcher, matcherNames, registerMatcher } from './registry.ts';
+import { parseMatcherSet, registerMatcher } from './registry.ts';
 import { parseEnum } from './values.ts';
 
 const strs = (prev: unknown) => (Array.isArray(prev) ? (prev as string[]) : []);
 const obj = <T>(prev: unknown) => ({ ...((prev ?? {}) as Record<string, T>) });
 
 function noBlock(d: Dispenser): void { d.noBlock(); }
-
-/** Parses a `not`-style nested matcher definition into one set. */
-function parseSet(d: Dispenser): MatcherSet {
-  const set: MatcherSet = {};
-  const apply = (line: Dispenser) => {
-    const parse = getMatcher(line.name);
-    if (!parse) throw unknownName('matcher', line.name, line.span, matcherNames());
-    set[line.name] = parse(line, set[line.name]);
-  };
-  const args = d.node.args;
-  if (args.length > 0) apply(new Dispenser({ name: args[0]!, args: args.slice(1), block: d.node.block }));
-  else if (d.hasBlock()) for (const line of d.block()) apply(line);
-  else throw d.argErr();
-  return set;
-}
 
 export function registerHttpMatchers(): void {
   registerMatcher('path', (d, prev) => { noBlock(d); return [...strs(prev), ...d.strings(1, Infinity)]; });
@@ -106,7 +91,7 @@ export function registerHttpMatchers(): void {
     out[k!] = [...(out[k!] ?? []), ...vals];
     return out;
   });
-  registerMatcher('not', (d, prev) => [...((prev as MatcherSet[] | undefined) ?? []), parseSet(d)]);
+  registerMatcher('not', (d, prev) => [...((prev as MatcherSet[] | undefined) ?? []), parseMatcherSet(d)]);
   registerMatcher('expression', (d, prev) => {
     noBlock(d);
     const expr = d.strings(1, Infinity).join(' ');

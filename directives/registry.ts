@@ -10,6 +10,7 @@
 import type { Span } from '../grammar/ast.ts';
 import type { HandlerConfig, MatcherSet, RouteConfig } from '../src/http/handler.ts';
 import { Dispenser } from './dispenser.ts';
+import { unknownName } from '../src/host/errors.ts';
 
 export const DIRECTIVE_ORDER: readonly string[] = [
   'tracing', 'map', 'vars', 'fs', 'root', 'log_append', 'skip_log', 'log_skip', 'log_name',
@@ -91,6 +92,25 @@ export function registerGlobalOption(name: string, parse: GlobalOptionParser): v
 export function registerMatcher(name: string, parse: MatcherParser): void {
   if (matchers.has(name)) throw new Error(`matcher ${name} registered twice`);
   matchers.set(name, parse);
+}
+
+/**
+ * Parses one matcher set: `<matcher> <args…>` on d's own line, or a block of
+ * matcher lines (types ANDed; a repeated type merges). Used by named matchers
+ * and by `not`.
+ */
+export function parseMatcherSet(d: Dispenser): MatcherSet {
+  const set: MatcherSet = {};
+  const apply = (line: Dispenser) => {
+    const parse = matchers.get(line.name);
+    if (!parse) throw unknownName('matcher', line.name, line.span, matcherNames());
+    set[line.name] = parse(line, set[line.name]);
+  };
+  const args = d.node.args;
+  if (args.length > 0) apply(new Dispenser({ name: args[0]!, args: args.slice(1), block: d.node.block }));
+  else if (d.hasBlock()) for (const line of d.block()) apply(line);
+  else throw d.argErr();
+  return set;
 }
 
 export function getDirective(name: string): DirectiveParser | undefined { return directives.get(name); }

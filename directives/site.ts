@@ -5,10 +5,10 @@
  */
 import type { Directive, ServerBlock, Span, Token } from '../grammar/ast.ts';
 import type { MatcherSet, RouteConfig } from '../src/http/handler.ts';
-import { ConfigError, QsError, didYouMean, unknownName } from '../src/host/errors.ts';
+import { ConfigError, QsError, didYouMean } from '../src/host/errors.ts';
 import { Dispenser } from './dispenser.ts';
 import {
-  DIRECTIVE_ORDER, type ConfigValue, type DirectiveHelper, directiveNames, getDirective, getMatcher, matcherNames,
+  DIRECTIVE_ORDER, type ConfigValue, type DirectiveHelper, directiveNames, getDirective, parseMatcherSet,
 } from './registry.ts';
 import { rewriteShorthands } from './shorthands.ts';
 import { type PendingRoute, sortRoutes } from './sort.ts';
@@ -40,24 +40,12 @@ function rewriteTree(lines: Directive[]): Directive[] {
   return lines.map((l) => ({ ...l, name: tok(l.name), args: l.args.map(tok), block: l.block ? rewriteTree(l.block) : null }));
 }
 
-/** Parses `@name <matcher> args…` or `@name { <matcher> args… }` into one matcher set. */
+/** Parses `@name <matcher> args…`, `@name { <matcher> args… }` or `@name "expr"` into one matcher set. */
 function parseNamedMatcher(d: Dispenser): MatcherSet {
-  const set: MatcherSet = {};
-  const apply = (line: Dispenser) => {
-    const parse = getMatcher(line.name);
-    if (!parse) throw unknownName('matcher', line.name, line.span, matcherNames());
-    set[line.name] = parse(line, set[line.name]);
-  };
   const args = d.node.args;
-  if (args.length === 1 && args[0]!.quote !== '' && !d.hasBlock()) {
-    apply(new Dispenser({ name: { ...args[0]!, text: 'expression' }, args: [args[0]!], block: null }));
-  } else if (args.length > 0) {
-    apply(new Dispenser({ name: args[0]!, args: args.slice(1), block: d.node.block }));
-  } else if (d.hasBlock()) {
-    for (const line of d.block()) apply(line);
-  } else {
-    throw d.argErr();
-  }
+  const set = args.length === 1 && args[0]!.quote !== '' && !d.hasBlock()
+    ? parseMatcherSet(new Dispenser({ name: d.node.name, args: [{ ...args[0]!, text: 'expression' }, args[0]!], block: null }))
+    : parseMatcherSet(d);
   // Caddy names regexp captures after the matcher when no name is given ({re.NAME.N}).
   const own = d.name.slice(1);
   const pr = set.path_regexp as { name?: string } | undefined;

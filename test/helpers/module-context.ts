@@ -55,7 +55,7 @@ export function testModuleContext(opts: TestContextOptions = {}): TestContext {
       if (!info) throw new Error(`unknown module ${id}`);
       const m = info.create(config) as M;
       try {
-        await m.provision?.({ ...ctx, log: log.child({ module: id }) });
+        await m.provision?.({ ...ctx, log: ctx.log.child({ module: id }) });
         m.validate?.();
       } catch (err) {
         await m.cleanup?.();
