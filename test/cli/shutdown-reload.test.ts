@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request, type Agent, type ServerResponse } from 'node:http';
+import { createServer, request, Agent, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 
@@ -81,5 +81,39 @@ test('a reload through the admin endpoint keeps an unchanged listener', async (t
   const cfg = await (await fetch(`http://localhost:${admin}/config/apps/http/servers/srv0/listen`)).json();
   assert.deepEqual(cfg, [`:${port}`]);
   assert.equal((await fetch(`http://localhost:${admin}/stop`, { method: 'POST' })).status, 200);
+  assert.equal(await hub.exited, 0);
+});
+
+test('run takes the adapted JSON; `quicksilver reload` and SIGHUP load new configs', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { adaptCaddyfile } = await import('../../directives/adapter.ts');
+  // A new connection per request: this test is about configs, not keep-alive reuse across a reload.
+  const fresh = new Agent({ keepAlive: false });
+  const port = await freePort();
+  const admin = await freePort();
+  const conf = (body: string) => `{\n\tadmin localhost:${admin}\n}\n:${port} {\n\trespond "${body}"\n}\n`;
+  const json = (body: string) => JSON.stringify(adaptCaddyfile(conf(body), { file: 'Caddyfile', env: {} }).config);
+  const hub = await startHub(json('from json'), { file: 'config.json' });
+  t.after(() => hub.kill());
+  assert.equal((await get(`http://127.0.0.1:${port}/`, fresh)).body, 'from json');
+
+  const caddyfile = join(hub.dir, 'Caddyfile');
+  writeFileSync(caddyfile, conf('from reload'));
+  const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+  await promisify(execFile)(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'reload', '--config', caddyfile, '--address', `localhost:${admin}`]);
+  assert.equal((await get(`http://127.0.0.1:${port}/`, fresh)).body, 'from reload');
+
+  writeFileSync(join(hub.dir, 'config.json'), json('from sighup'));
+  hub.kill('SIGHUP');
+  let body = '';
+  for (let i = 0; i < 100 && body !== 'from sighup'; i++) {
+    body = (await get(`http://127.0.0.1:${port}/`, fresh)).body;
+    if (body !== 'from sighup') await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(body, 'from sighup');
+  hub.kill('SIGTERM');
   assert.equal(await hub.exited, 0);
 });
