@@ -11,6 +11,7 @@
  *         heartbeat <duration>                 # default 40s; 0 disables
  *         write_timeout <duration>             # default 600s; 0 disables
  *         dispatch_timeout <duration>          # default 5s; 0 disables
+ *         flush_interval <duration>            # ours: default 20ms; 0 writes each update at once
  *         publish_origins <origin>…
  *         cors_origins <origin>…
  *         cookie_name <name>                   # default mercureAuthorization
@@ -72,6 +73,8 @@ const TABLE: SubTable = {
   heartbeat: { kind: 'duration' },
   write_timeout: { kind: 'duration' },
   dispatch_timeout: { kind: 'duration' },
+  // Ours, not the reference hub's: the minimum spacing of write rounds per stream (default 20ms; 0 = write each update at once).
+  flush_interval: { kind: 'duration' },
   publish_origins: { parse: origins, kind: 'strings', repeat: true },
   cors_origins: { parse: origins, kind: 'strings', repeat: true },
   cookie_name: { kind: 'string' },

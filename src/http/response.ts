@@ -63,3 +63,73 @@ export function onWriteHead(res: ServerResponse, before: (status: number) => num
     return msg === undefined ? orig.call(this, s) : orig.call(this, s, msg);
   } as ServerResponse['writeHead'];
 }
+
+/** Body byte counters of responses an access log watches (see countBody). */
+const bodyCounters = new WeakMap<object, { size: number }>();
+
+/** Starts counting the body bytes of res for its access log entry; returns the counter. */
+export function watchBody(res: ServerResponse): { size: number } {
+  const c = { size: 0 };
+  bodyCounters.set(res, c);
+  return c;
+}
+
+/**
+ * Records body bytes a handler wrote to the connection without going through
+ * res.write (the SSE fast path), so access logs still see them.
+ */
+export function countBody(res: ServerResponse, bytes: number): void {
+  const c = bodyCounters.get(res);
+  if (c !== undefined) c.size += bytes;
+}
+
+/** Responses whose body a handler keeps writing after its serveHTTP resolved. */
+const streaming = new WeakSet<object>();
+
+/**
+ * Marks res as a stream its handler ends itself (an SSE stream): the server
+ * must not end it when the route chain returns. The handler can then return
+ * as soon as the stream is set up, instead of holding a pending promise chain
+ * (and every frame of the route walk above it) for the stream's whole life.
+ */
+export function detachStream(res: ServerResponse): void {
+  streaming.add(res);
+}
+
+/** True when detachStream() was called for res. */
+export function isDetached(res: ServerResponse): boolean {
+  return streaming.has(res);
+}
+
+const internalSymbols = new Map<string, symbol>();
+
+/** Node's private symbol `name` on o (found by description once, then cached). */
+function internalSymbol(o: object, name: string): symbol | undefined {
+  let s = internalSymbols.get(name);
+  if (s === undefined) {
+    s = Object.getOwnPropertySymbols(o).find((x) => x.description === name);
+    if (s !== undefined) internalSymbols.set(name, s);
+  }
+  return s;
+}
+
+/**
+ * Once a long-lived response's head is out, drops what node:http keeps only
+ * to answer header lookups: the request's parsed header objects (rebuilt from
+ * rawHeaders if anyone asks again) and the response's header map. ~1.5 KB per
+ * idle SSE stream. Kept when an access log will read them at close. Only
+ * Node's own initial value (null) is stored, so the getters behave as before
+ * first use; a Node without these symbols makes this a no-op.
+ */
+export function shedHeaderState(res: ServerResponse): void {
+  if (!res.headersSent || bodyCounters.has(res) || isHttp2(res)) return;
+  const req = res.req as object | undefined;
+  if (req) {
+    for (const name of ['kHeaders', 'kHeadersDistinct']) {
+      const s = internalSymbol(req, name);
+      if (s !== undefined && (req as Record<symbol, unknown>)[s]) (req as Record<symbol, unknown>)[s] = null;
+    }
+  }
+  const out = internalSymbol(res, 'kOutHeaders');
+  if (out !== undefined && (res as unknown as Record<symbol, unknown>)[out]) (res as unknown as Record<symbol, unknown>)[out] = null;
+}

@@ -13,6 +13,7 @@ import { HttpError } from '../host/errors.ts';
 import type { AccessLog } from './access-log.ts';
 import { headerMap } from './access-log.ts';
 import { parseTarget, RequestContext } from './context.ts';
+import { isDetached, watchBody } from './response.ts';
 import type { Next } from './handler.ts';
 import { type IpRange, inRanges, ipToBig } from './ip.ts';
 import { hostPort, setPlaceholder, splitHostPort } from './replacer.ts';
@@ -33,6 +34,7 @@ export interface ServerRuntimeOptions {
 }
 
 const end: Next = () => Promise.resolve();
+const ignore = (): void => {};
 
 function errorId(): string {
   return Math.random().toString(36).slice(2, 11).padEnd(9, '0');
@@ -47,9 +49,17 @@ export class ServerRuntime {
   #active = 0;
   #stopping = false;
   #idle: (() => void) | undefined;
+  // Shared listeners: a closure (or a once() wrapper) per connection and per
+  // request would live as long as the connection, which for SSE is hours.
+  readonly #forgetSocket: (this: Duplex) => void;
+  readonly #requestDone = (): void => {
+    if (--this.#active === 0 && this.#idle) this.#idle();
+  };
 
   constructor(opts: ServerRuntimeOptions) {
     this.opts = opts;
+    const sockets = this.#sockets;
+    this.#forgetSocket = function (this: Duplex) { sockets.delete(this); };
   }
 
   /** Creates the node server: plain HTTP/1.1, or TLS (h2 + http/1.1 via ALPN, or h1 only). */
@@ -88,8 +98,8 @@ export class ServerRuntime {
   accept = (socket: net.Socket): void => {
     if (!this.node || this.#stopping) { socket.destroy(); return; }
     this.#sockets.add(socket);
-    socket.on('error', () => { /* the http layer reports it */ });
-    socket.once('close', () => this.#sockets.delete(socket));
+    socket.on('error', ignore); // the http layer reports it
+    socket.on('close', this.#forgetSocket);
     this.node.emit('connection', socket);
   };
 
@@ -117,10 +127,7 @@ export class ServerRuntime {
 
   #track(res: ServerResponse | undefined, socket?: Duplex): void {
     this.#active++;
-    const done = () => {
-      if (--this.#active === 0 && this.#idle) this.#idle();
-    };
-    if (res) res.once('close', done); else socket!.once('close', done);
+    (res ?? socket!).on('close', this.#requestDone); // 'close' comes once
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -156,7 +163,7 @@ export class ServerRuntime {
       await this.#fail(c, err);
     }
     if (c.upgrade?.taken) return;
-    if (!res.writableEnded && !res.destroyed) {
+    if (!res.writableEnded && !res.destroyed && !isDetached(res)) {
       if (c.error && !res.headersSent) res.statusCode = c.error.status;
       res.end();
     }
@@ -207,15 +214,15 @@ export class ServerRuntime {
     const logs = this.opts.logs.filter((l) => l.covers(host));
     if (!logs.length) return;
     const res = c.res;
-    let size = 0;
+    const body = watchBody(res); // handlers writing past res.write (SSE) add to it with countBody()
     const write = res.write;
     res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      if (chunk) size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
+      if (chunk) body.size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
       return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
     } as ServerResponse['write'];
     const endFn = res.end;
     res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-      if (chunk && typeof chunk !== 'function') size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
+      if (chunk && typeof chunk !== 'function') body.size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
       return (endFn as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
     } as ServerResponse['end'];
     res.once('close', () => {
@@ -233,7 +240,7 @@ export class ServerRuntime {
           bytes_read: Number(req.socket?.bytesRead ?? 0) > 0 ? Number(req.headers['content-length'] ?? 0) : 0,
           user_id: String(c.vars.get('http.auth.user.id') ?? ''),
           duration: (performance.now() - c.start) / 1000,
-          size, status,
+          size: body.size, status,
           resp_headers: headerMap(res.getHeaders() as Record<string, string | string[] | number | undefined>, !l.logCredentials),
         };
         l.write(entry, status);

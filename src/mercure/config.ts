@@ -36,6 +36,13 @@ export interface MercureConfig extends ModuleConfig {
   dispatch_timeout?: string | number;
   /** Idle interval between `:\n` comments. Default `40s`; 0 disables. */
   heartbeat?: string | number;
+  /**
+   * Not in the reference hub. Least time between two flush rounds of the SSE
+   * streams: a stream gets everything queued in that time in one write (one
+   * syscall). An update arriving after a quiet period still goes out at once.
+   * `0` flushes every event-loop turn. Default `DEFAULTS.flushIntervalMs`.
+   */
+  flush_interval?: string | number;
   publisher_jwt?: JwtKeyConfig;
   subscriber_jwt?: JwtKeyConfig;
   /** JWK Set URL (http(s) or file://); wins over publisher_jwt. */
@@ -67,6 +74,7 @@ export const DEFAULTS = {
   heartbeatMs: 40_000,
   writeTimeoutMs: 600_000,
   dispatchTimeoutMs: 5_000,
+  flushIntervalMs: 20,
   cookieName: 'mercureAuthorization',
   alg: 'HS256',
   selectorCacheSize: 100_000,
@@ -75,6 +83,7 @@ export const DEFAULTS = {
 /** Every key the module accepts (strict decode, as Caddy's). */
 export const CONFIG_KEYS: ReadonlySet<string> = new Set([
   'handler', '@span', 'name', 'anonymous', 'subscriptions', 'demo', 'ui', 'write_timeout', 'dispatch_timeout', 'heartbeat',
+  'flush_interval',
   'publisher_jwt', 'subscriber_jwt', 'publisher_jwks_url', 'subscriber_jwks_url', 'publish_origins', 'cors_origins',
   'cache', 'subscriber_list_cache_size', 'cookie_name', 'protocol_version_compatibility', 'transport', 'transport_url',
   'cache_shard_size', 'license',

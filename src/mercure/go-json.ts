@@ -109,6 +109,12 @@ export function queryEscape(s: string): string {
 /** url.QueryUnescape: '+' → space, %XX decoded; undefined on a malformed escape. */
 export function queryUnescape(s: string): string | undefined {
   if (!s.includes('%') && !s.includes('+')) return s;
+  // Fast path (every publish's form goes through here): decodeURIComponent
+  // decodes exactly the %XX escapes; it throws on a malformed escape or on
+  // escapes that are not UTF-8, which the byte-wise decoder below handles as Go does.
+  if (s.isWellFormed()) {
+    try { return decodeURIComponent(s.replaceAll('+', ' ')); } catch { /* slow path */ }
+  }
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

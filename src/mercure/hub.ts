@@ -117,6 +117,7 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
         heartbeatMs: ms(c.heartbeat, DEFAULTS.heartbeatMs),
         writeTimeoutMs: ms(c.write_timeout, DEFAULTS.writeTimeoutMs),
         dispatchTimeoutMs: ms(c.dispatch_timeout, DEFAULTS.dispatchTimeoutMs),
+        flushIntervalMs: ms(c.flush_interval, DEFAULTS.flushIntervalMs),
         maxQueuedUpdates: MAX_QUEUED_UPDATES,
         maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
       },
@@ -146,7 +147,7 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
 
   validate(): void {
     const s = this.#rt?.stream;
-    if (s && (s.heartbeatMs < 0 || s.writeTimeoutMs < 0 || s.dispatchTimeoutMs < 0)) {
+    if (s && (s.heartbeatMs < 0 || s.writeTimeoutMs < 0 || s.dispatchTimeoutMs < 0 || (s.flushIntervalMs ?? 0) < 0)) {
       throw new ConfigError('ERR_CFG_VALUE', undefined, 'mercure durations must not be negative');
     }
   }

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { HttpContext } from '../http/handler.ts';
+import { detachStream, shedHeaderState } from '../http/response.ts';
 import { extractToken } from './authorize.ts';
 import { httpError, statusError } from './http-util.ts';
 import type { MercureClaims } from './jwt.ts';
@@ -66,7 +67,32 @@ async function authorise(hub: HubRuntime, c: HttpContext, r: HubRequest): Promis
   }
 }
 
-/** Handles one subscribe request; resolves once the stream is set up (not when it ends). */
+/**
+ * What a stream's close does: unregister, metrics, the inactive subscription
+ * event. One function per hub (a closure per stream would live as long as it).
+ */
+const closers = new WeakMap<HubRuntime, (sub: SseSubscriber) => void>();
+
+function closerFor(hub: HubRuntime): (sub: SseSubscriber) => void {
+  let f = closers.get(hub);
+  if (!f) {
+    f = (sub) => {
+      hub.streams.delete(sub);
+      hub.transport.unsubscribe(sub);
+      if (sub.connected) hub.metrics.subscriberDisconnected();
+      hub.log.debug({ subscriber: sub.id, reason: sub.endReason }, 'Subscriber disconnected');
+      void announce(hub, sub, false);
+    };
+    closers.set(hub, f);
+  }
+  return f;
+}
+
+/**
+ * Handles one subscribe request; resolves once the stream is set up. The
+ * stream then lives on its own (detachStream): the server does not end it, and
+ * no promise, closure or route frame of this request stays pending for hours.
+ */
 export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubRequest): Promise<void> {
   const { req, res } = c;
   const auth = await authorise(hub, c, r);
@@ -77,28 +103,9 @@ export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubReq
 
   const claims = auth.claims;
   const lastEventId = requestedLastEventId(req, r.query, hub.compat7);
-  const sub = new SseSubscriber(res, newSubscriberId(), topics, claims ? claims.subscribe ?? [] : null, claims?.payload, {
-    ...hub.stream,
-    expSeconds: claims?.exp,
-  });
-
-  let registered = false;
-  let gone = false;
-  let connected = false;
-  const cleanup = () => {
-    hub.streams.delete(sub);
-    hub.transport.unsubscribe(sub);
-    if (connected) hub.metrics.subscriberDisconnected();
-    hub.log.debug({ subscriber: sub.id, reason: sub.endReason }, 'Subscriber disconnected');
-    void announce(hub, sub, false);
-  };
-  // Like Go's ServeHTTP, this handler's promise settles only when the stream is
-  // over, so the HTTP app never ends a live stream behind the hub's back.
-  const closed = new Promise<void>((resolve) => res.once('close', resolve));
-  res.on('close', () => {
-    gone = true;
-    if (registered) cleanup();
-  });
+  // The hub's options object is shared by its streams unless the token expires.
+  const opts = claims?.exp === undefined ? hub.stream : { ...hub.stream, expSeconds: claims.exp };
+  const sub = new SseSubscriber(res, newSubscriberId(), topics, claims ? claims.subscribe ?? [] : null, claims?.payload, opts);
 
   await announce(hub, sub, true);
   let header: string | undefined;
@@ -106,19 +113,21 @@ export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubReq
     header = await hub.transport.subscribe(sub, lastEventId === '' ? undefined : lastEventId);
   } catch (err) {
     hub.log.error({ err, subscriber: sub.id }, 'Unable to add subscriber');
-    if (!gone) statusError(res, 503);
+    if (!res.destroyed) statusError(res, 503);
     await announce(hub, sub, false);
     return;
   }
-  registered = true;
-  if (gone) { cleanup(); return; }
+  const close = closerFor(hub);
+  if (res.destroyed) { close(sub); return; } // the client left during registration
 
   const headers = STREAM_HEADERS.slice();
   if (lastEventId !== '') headers.push(['Last-Event-Id', header ?? 'earliest']);
   hub.streams.add(sub);
+  sub.onClose = close;
+  detachStream(res);
   sub.start(headers);
-  connected = true;
+  shedHeaderState(res);
+  sub.connected = true;
   hub.metrics.subscriberConnected();
   hub.log.debug({ subscriber: sub.id, topics }, 'New subscriber');
-  await closed;
 }

@@ -6,6 +6,7 @@
  * transport (trimming or not); lmdb did ~61k/s only with fsync off, ~2.8k/s
  * with it on, and replays (~0.6–0.9M rows/s) were alike. WAL with
  * synchronous=NORMAL: a commit survives a process crash, not a power cut.
+ * Publishes of one event-loop turn share one commit (group commit, #commit).
  *
  * Schema, one table per bucket (the Go hub's bbolt bucket):
  *
@@ -28,7 +29,8 @@
  * with probability 1 − f (inverted from its docs), so `size` alone never trims.
  * We fix both: with `size` > 0 the history is always trimmed to the newest
  * `size` updates, deterministically every ⌈1/f⌉-th publish (f = 0 or 1: every
- * publish), so it holds at most size + ⌈1/f⌉ − 1 rows between trims.
+ * publish), so it holds at most size + ⌈1/f⌉ − 1 rows between trims. A group
+ * commit trims once, at its end, when it reaches or passes that count.
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -81,6 +83,8 @@ export class BoltBackend implements Backend {
   #lastId: string | undefined;
   #sinceTrim = 0;
   #closed = false;
+  /** Publishes waiting for the next group commit. */
+  #batch: { update: Update; resolve: () => void; reject: (err: Error) => void }[] = [];
 
   constructor(options: BoltOptions) {
     this.#path = options.path;
@@ -126,31 +130,60 @@ export class BoltBackend implements Backend {
     this.#sink = sink;
   }
 
-  /** Persists, trims, then hands the update to the core; all synchronous, so stream order = seq order. */
+  /**
+   * Queues the update for the next group commit (see #commit). Resolves once
+   * it is committed and handed to the core.
+   */
   publish(update: Update): Promise<void> {
+    if (this.#closed || !this.#st) return Promise.reject(new QsError('ERR_TRANSPORT_CLOSED', 'the Mercure transport is closed'));
+    return new Promise((resolve, reject) => {
+      this.#batch.push({ update, resolve, reject });
+      if (this.#batch.length === 1) setImmediate(this.#commit);
+    });
+  }
+
+  /**
+   * Group commit: every publish of one event-loop turn goes into one
+   * transaction (one WAL append of the touched pages instead of one per
+   * update: ~30 → ~17 µs an update at 8 a batch), then to the core in seq
+   * order, all synchronously, so stream order = seq order. A failed commit
+   * fails every publish of the batch.
+   */
+  readonly #commit = (): void => {
+    const batch = this.#batch;
+    this.#batch = [];
     const st = this.#st;
-    if (this.#closed || !st) return Promise.reject(new QsError('ERR_TRANSPORT_CLOSED', 'the Mercure transport is closed'));
-    const seq = this.#head + 1;
-    const trim = this.#size > 0 && this.#sinceTrim + 1 >= this.#every && seq > this.#size;
+    if (this.#closed || !st) {
+      for (const p of batch) p.reject(new QsError('ERR_TRANSPORT_CLOSED', 'the Mercure transport is closed'));
+      return;
+    }
+    const first = this.#head + 1;
+    const last = this.#head + batch.length;
+    const since = this.#sinceTrim + batch.length;
+    const trim = this.#size > 0 && since >= this.#every && last > this.#size;
     try {
-      // Insert and trim commit together: one WAL commit per publish either way.
-      if (trim) st.begin.run();
-      st.insert.run(seq, update.id, JSON.stringify(update.topics), update.data, update.private ? 1 : 0,
-        update.type || null, update.retry || null);
-      if (trim) {
-        st.trim.run(seq - this.#size);
-        st.commit.run();
+      st.begin.run();
+      for (let i = 0; i < batch.length; i++) {
+        const u = batch[i]!.update;
+        st.insert.run(first + i, u.id, JSON.stringify(u.topics), u.data, u.private ? 1 : 0, u.type || null, u.retry || null);
       }
+      if (trim) st.trim.run(last - this.#size);
+      st.commit.run();
     } catch (err) {
       if (this.#db?.isTransaction) st.rollback.run();
-      return Promise.reject(new QsError('ERR_TRANSPORT_UNAVAILABLE', `cannot persist the update in ${this.#path}: ${(err as Error).message}`, { cause: err }));
+      const e = new QsError('ERR_TRANSPORT_UNAVAILABLE', `cannot persist the update in ${this.#path}: ${(err as Error).message}`, { cause: err });
+      for (const p of batch) p.reject(e);
+      return;
     }
-    this.#head = seq;
-    this.#lastId = update.id;
-    this.#sinceTrim = trim ? 0 : this.#sinceTrim + 1;
-    this.#sink!.deliver(update, BigInt(seq));
-    return Promise.resolve();
-  }
+    this.#head = last;
+    this.#lastId = batch[batch.length - 1]!.update.id;
+    this.#sinceTrim = trim ? 0 : since;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      this.#sink!.deliver(p.update, BigInt(first + i));
+      p.resolve();
+    }
+  };
 
   async history(afterId: string, visit: (update: Update, seq: bigint) => boolean | void): Promise<HistoryResult> {
     const st = this.#open();
