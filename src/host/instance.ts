@@ -8,7 +8,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import { ConfigError, QsError } from './errors.ts';
 import {
-  type App, type AppServices, type Module, type ModuleConfig, type ModuleContext, type Storage, getModule,
+  type App, type AppServices, type ShutdownListener, type Module, type ModuleConfig, type ModuleContext, type Storage, getModule,
 } from './module.ts';
 import type { UsagePool } from './usage-pool.ts';
 import { toMs } from './duration.ts';
@@ -97,6 +97,15 @@ export class Instance {
   graceMs(): number {
     const http = (this.config.apps as Record<string, ModuleConfig> | undefined)?.http;
     return toMs(http?.grace_period, 10_000);
+  }
+
+  /** Tells registered services the process is stopping for good (see ShutdownListener). */
+  shutdownNotice(): void {
+    for (const v of this.app.registry.values()) {
+      for (const s of v instanceof Set ? v : [v]) {
+        if (typeof (s as Partial<ShutdownListener>)?.onShutdown === 'function') (s as ShutdownListener).onShutdown();
+      }
+    }
   }
 
   async stop(graceMs = this.graceMs()): Promise<void> {

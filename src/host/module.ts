@@ -56,6 +56,14 @@ export interface Storage {
   unlock(name: string): Promise<void>;
 }
 
+/**
+ * A service in AppServices.registry (directly or inside a Set) that wants to
+ * know the process is stopping for good, not reloading: e.g. the Mercure hub
+ * ends its streams at once so clients reconnect elsewhere instead of holding
+ * the process for the whole grace period.
+ */
+export interface ShutdownListener { onShutdown(): void }
+
 /** Process-wide services shared by modules of one running config. */
 export interface AppServices {
   /** prom-client registry exposed at the admin endpoint's /metrics. */

@@ -90,7 +90,11 @@ export class Runtime {
     await this.#queue;
     const inst = this.instance;
     this.instance = undefined;
-    if (inst) { await inst.stop(graceMs ?? inst.graceMs()); await inst.cleanup(); }
+    if (inst) {
+      inst.shutdownNotice();
+      await inst.stop(graceMs ?? inst.graceMs());
+      await inst.cleanup();
+    }
     if (this.admin) { await this.admin.close(); this.admin = undefined; }
   }
 

@@ -152,6 +152,16 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
     }
   }
 
+  /**
+   * The process is stopping for good (not reloading): end every stream now,
+   * cleanly (queued events flushed), so EventSource clients reconnect at once,
+   * to another node in a cluster, with Last-Event-ID. The reference hub leaves
+   * them to their write_timeout, which holds the process for the grace period.
+   */
+  onShutdown(): void {
+    for (const s of this.#rt?.streams ?? []) s.close('hub stopped');
+  }
+
   async cleanup(): Promise<void> {
     if (this.#registry) unregisterHub(this.#registry, this);
     for (const v of this.#verifiers) v.close();

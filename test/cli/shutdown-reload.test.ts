@@ -117,3 +117,15 @@ test('run takes the adapted JSON; `quicksilver reload` and SIGHUP load new confi
   hub.kill('SIGTERM');
   assert.equal(await hub.exited, 0);
 });
+
+test('on SIGTERM the hub ends its SSE streams cleanly at once instead of holding the grace period', async (t) => {
+  const { SseClient } = await import('../helpers/sse.ts');
+  const port = await freePort();
+  const hub = await startHub(`{\n\tadmin off\n\tgrace_period 60s\n}\n:${port} {\n\tmercure {\n\t\tpublisher_jwt shutdown-test-key-long-enough-!!\n\t\tanonymous\n\t\ttransport local\n\t}\n}\n`);
+  t.after(() => hub.kill());
+  const sub = await SseClient.open(`http://127.0.0.1:${port}/.well-known/mercure?topic=x`);
+  hub.kill('SIGTERM');
+  await sub.closed;
+  assert.equal(sub.res.complete, true, 'the chunked stream was terminated cleanly, not cut');
+  assert.equal(await hub.exited, 0);
+});
