@@ -3,26 +3,17 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import type { ModuleContext } from '../../src/host/module.ts';
 import { UsagePool } from '../../src/host/usage-pool.ts';
 import { boltTransportModule, localTransportModule, parseTransportUrl, registerPubsubModules } from '../../src/pubsub/modules.ts';
 import { Recorder, update } from './recorder.ts';
+import { testModuleContext } from '../helpers/module-context.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'qs-modules-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function context(pool: UsagePool, dataDir = dir): ModuleContext {
-  return {
-    log: pino({ level: 'silent' }),
-    signal: new AbortController().signal,
-    pool,
-    load: () => Promise.reject(new Error('no sub-modules here')),
-    storage: () => undefined,
-    app: { metrics: new Registry(), registry: new Map() },
-    dataDir,
-  };
+  return testModuleContext({ pool, dataDir }).ctx;
 }
 
 test('registerPubsubModules lists local and bolt', () => {

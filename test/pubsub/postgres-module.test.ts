@@ -6,8 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import type { ModuleContext } from '../../src/host/module.ts';
 import { registerModule, getModule } from '../../src/host/module.ts';
 import { UsagePool } from '../../src/host/usage-pool.ts';
@@ -15,17 +13,10 @@ import { registerTransportUrlScheme, resolveTransportUrl } from '../../src/mercu
 import { postgresTransportModule, registerPostgresTransport } from '../../src/pubsub/postgres-module.ts';
 import { postgresSkip, startPostgres, type PostgresServer } from '../helpers/postgres-server.ts';
 import { fence, Recorder, update } from './recorder.ts';
+import { testModuleContext } from '../helpers/module-context.ts';
 
 function context(pool: UsagePool): ModuleContext {
-  return {
-    log: pino({ level: 'silent' }),
-    signal: new AbortController().signal,
-    pool,
-    load: () => Promise.reject(new Error('no sub-modules here')),
-    storage: () => undefined,
-    app: { metrics: new Registry(), registry: new Map() },
-    dataDir: '/nonexistent',
-  };
+  return testModuleContext({ pool, dataDir: '/nonexistent' }).ctx;
 }
 
 describe('mercure.transports.postgres', { skip: postgresSkip() }, () => {

@@ -10,13 +10,12 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import type { ModuleContext, Storage } from '../../src/host/module.ts';
 import { UsagePool } from '../../src/host/usage-pool.ts';
 import { redisTransportModule, type RedisTransportConfig } from '../../src/pubsub/redis-module.ts';
 import { freePort, makeTlsFiles, redisSkipReason, startRedis, streamName, type RedisServer } from '../helpers/redis-server.ts';
 import { Recorder, update } from './recorder.ts';
+import { testModuleContext } from '../helpers/module-context.ts';
 
 const skip = redisSkipReason();
 let server: RedisServer;
@@ -24,15 +23,9 @@ before(async () => { if (!skip) server = await startRedis({ password: 'pw' }); }
 after(() => server?.destroy());
 
 function context(pool: UsagePool, storage?: Storage, registry = new Map<string, unknown>()): ModuleContext {
-  return {
-    log: pino({ level: 'silent' }),
-    signal: new AbortController().signal,
-    pool,
-    load: () => Promise.reject(new Error('no sub-modules here')),
-    storage: () => storage,
-    app: { metrics: new Registry(), registry },
-    dataDir: '/nonexistent',
-  };
+  const { ctx } = testModuleContext({ pool, registry, dataDir: '/nonexistent' });
+  ctx.storage = () => storage;
+  return ctx;
 }
 
 /** How many of our connections the server sees. */

@@ -3,18 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { FileSystemStorage } from '../../src/storage/file-system.ts';
-import { UsagePool } from '../../src/host/usage-pool.ts';
 import type { ModuleContext } from '../../src/host/module.ts';
+import { testModuleContext } from '../helpers/module-context.ts';
 
 function ctx(dataDir: string): ModuleContext {
-  return {
-    log: pino({ level: 'silent' }), signal: new AbortController().signal, pool: new UsagePool(),
-    load: () => { throw new Error('no sub-modules'); }, storage: () => undefined,
-    app: { metrics: new Registry(), registry: new Map() }, dataDir,
-  };
+  return testModuleContext({ dataDir }).ctx;
 }
 
 async function open(root?: string) {
