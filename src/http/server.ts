@@ -47,6 +47,14 @@ export class ServerRuntime {
   #sockets = new Set<Duplex>();
   #sessions = new Set<http2.Http2Session>();
   #active = 0;
+  /**
+   * Plain HTTP/1.1 connections accepted but still waiting for their first
+   * request. Like Go's StateNew they count as in flight, so a stop (or the
+   * old side of a reload) does not reset a client whose request is on its way.
+   */
+  #fresh = new Set<Duplex>();
+  /** Requests in flight per plain HTTP/1.1 connection, to tell idle keep-alive connections apart at stop. */
+  #busy = new Map<Duplex, number>();
   #stopping = false;
   #idle: (() => void) | undefined;
   // Shared listeners: a closure (or a once() wrapper) per connection and per
@@ -56,10 +64,25 @@ export class ServerRuntime {
     if (--this.#active === 0 && this.#idle) this.#idle();
   };
 
+  /** Shared 'close' listener of plain HTTP/1.1 responses (no closure per request). */
+  readonly #unbusy: (this: ServerResponse) => void;
+
   constructor(opts: ServerRuntimeOptions) {
     this.opts = opts;
     const sockets = this.#sockets;
-    this.#forgetSocket = function (this: Duplex) { sockets.delete(this); };
+    const fresh = this.#fresh;
+    const busy = this.#busy;
+    const done = this.#requestDone;
+    this.#unbusy = function (this: ServerResponse) {
+      const sock = this.req.socket;
+      const n = (busy.get(sock) ?? 1) - 1;
+      if (n > 0) busy.set(sock, n); else busy.delete(sock);
+    };
+    this.#forgetSocket = function (this: Duplex) {
+      sockets.delete(this);
+      busy.delete(this);
+      if (fresh.delete(this)) done();
+    };
   }
 
   /** Creates the node server: plain HTTP/1.1, or TLS (h2 + http/1.1 via ALPN, or h1 only). */
@@ -98,6 +121,7 @@ export class ServerRuntime {
   accept = (socket: net.Socket): void => {
     if (!this.node || this.#stopping) { socket.destroy(); return; }
     this.#sockets.add(socket);
+    if (!this.#secure) { this.#fresh.add(socket); this.#active++; }
     socket.on('error', ignore); // the http layer reports it
     socket.on('close', this.#forgetSocket);
     this.node.emit('connection', socket);
@@ -132,6 +156,12 @@ export class ServerRuntime {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.#track(res);
+    if (!this.#secure) {
+      const sock = req.socket;
+      if (this.#fresh.delete(sock)) this.#requestDone();
+      this.#busy.set(sock, (this.#busy.get(sock) ?? 0) + 1);
+      res.once('close', this.#unbusy);
+    }
     if (this.#stopping && !res.headersSent) {
       if ('shouldKeepAlive' in res && (req.httpVersionMajor ?? 1) < 2) res.shouldKeepAlive = false;
     }
@@ -253,7 +283,12 @@ export class ServerRuntime {
     this.#stopping = true;
     for (const s of this.#sessions) s.close();
     const node = this.node;
-    if (node instanceof http.Server) node.closeIdleConnections();
+    if (node instanceof http.Server) {
+      // Close keep-alive connections that sit between requests; connections still
+      // waiting for their first request get up to 5 s (Go's rule) to send it.
+      for (const sock of this.#sockets) if (!this.#fresh.has(sock) && !this.#busy.has(sock)) sock.destroy();
+      if (this.#fresh.size) setTimeout(() => { for (const sock of this.#fresh) sock.destroy(); }, Math.min(graceMs, 5_000)).unref();
+    }
     if (this.#active > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);

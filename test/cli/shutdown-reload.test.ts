@@ -34,7 +34,12 @@ function get(url: string, agent?: Agent): Promise<{ status: number; body: string
 
 test('kill -TERM lets an in-flight request finish, then exits 0', async (t) => {
   const held: ServerResponse[] = [];
-  const upstream = createServer((_req, res) => { held.push(res); upstream.emit('held'); });
+  // Only /slow is held; a probe that reaches the hub before it handles SIGTERM gets an answer.
+  const upstream = createServer((req, res) => {
+    if (req.url !== '/slow') { res.end('probe'); return; }
+    held.push(res);
+    upstream.emit('held');
+  });
   upstream.listen(0, '127.0.0.1');
   await once(upstream, 'listening');
   t.after(() => upstream.close());
