@@ -14,6 +14,7 @@ import type { AccessLog } from './access-log.ts';
 import { headerMap } from './access-log.ts';
 import { parseTarget, RequestContext } from './context.ts';
 import { isDetached, watchBody } from './response.ts';
+import { onHijack } from './hijack.ts';
 import type { Next } from './handler.ts';
 import { type IpRange, inRanges, ipToBig } from './ip.ts';
 import { hostPort, setPlaceholder, splitHostPort } from './replacer.ts';
@@ -38,6 +39,22 @@ const ignore = (): void => {};
 
 function errorId(): string {
   return Math.random().toString(36).slice(2, 11).padEnd(9, '0');
+}
+
+/**
+ * The close of a hijacked stream's access log entries, prepared at hijack.
+ * Top-level so the closure holds only these values, not the request.
+ */
+function finishLater(logs: AccessLog[], entries: Record<string, unknown>[], status: number, before: number, start: number): (bytes: number) => void {
+  return (bytes) => {
+    const ts = Date.now() / 1000;
+    const duration = (performance.now() - start) / 1000;
+    for (let i = 0; i < logs.length; i++) {
+      const e = entries[i]!;
+      e.ts = ts; e.duration = duration; e.size = before + bytes;
+      logs[i]!.write(e, status);
+    }
+  };
 }
 
 export class ServerRuntime {
@@ -66,6 +83,8 @@ export class ServerRuntime {
 
   /** Shared 'close' listener of plain HTTP/1.1 responses (no closure per request). */
   readonly #unbusy: (this: ServerResponse) => void;
+  /** A hijacked response (hijack.ts) is in flight until its connection closes. */
+  readonly #onHijack = (): (() => void) => this.#requestDone;
 
   constructor(opts: ServerRuntimeOptions) {
     this.opts = opts;
@@ -156,6 +175,7 @@ export class ServerRuntime {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.#track(res);
+    if ((req.httpVersionMajor ?? 1) < 2) onHijack(res, this.#onHijack);
     if (!this.#secure) {
       const sock = req.socket;
       if (this.#fresh.delete(sock)) this.#requestDone();
@@ -255,26 +275,32 @@ export class ServerRuntime {
       if (chunk && typeof chunk !== 'function') body.size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
       return (endFn as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
     } as ServerResponse['end'];
+    const entryFor = (l: AccessLog, status: number): Record<string, unknown> => {
+      const req = c.req;
+      return {
+        ts: Date.now() / 1000,
+        request: {
+          remote_ip: c.remoteAddr, remote_port: String(c.remotePort), client_ip: c.vars.get('client_ip'),
+          proto: `HTTP/${req.httpVersion}`, method: req.method, host: hp, uri: c.originalUri,
+          headers: headerMap(req.headers, !l.logCredentials),
+        },
+        bytes_read: Number(req.socket?.bytesRead ?? 0) > 0 ? Number(req.headers['content-length'] ?? 0) : 0,
+        user_id: String(c.vars.get('http.auth.user.id') ?? ''),
+        duration: (performance.now() - c.start) / 1000,
+        size: body.size, status,
+        resp_headers: headerMap(res.getHeaders() as Record<string, string | string[] | number | undefined>, !l.logCredentials),
+      };
+    };
     res.once('close', () => {
       if (c.vars.get('log_skip') === true) return;
-      const req = c.req;
       const status = res.headersSent ? res.statusCode : 0;
-      for (const l of logs) {
-        const entry: Record<string, unknown> = {
-          ts: Date.now() / 1000,
-          request: {
-            remote_ip: c.remoteAddr, remote_port: String(c.remotePort), client_ip: c.vars.get('client_ip'),
-            proto: `HTTP/${req.httpVersion}`, method: req.method, host: hp, uri: c.originalUri,
-            headers: headerMap(req.headers, !l.logCredentials),
-          },
-          bytes_read: Number(req.socket?.bytesRead ?? 0) > 0 ? Number(req.headers['content-length'] ?? 0) : 0,
-          user_id: String(c.vars.get('http.auth.user.id') ?? ''),
-          duration: (performance.now() - c.start) / 1000,
-          size: body.size, status,
-          resp_headers: headerMap(res.getHeaders() as Record<string, string | string[] | number | undefined>, !l.logCredentials),
-        };
-        l.write(entry, status);
-      }
+      for (const l of logs) l.write(entryFor(l, status), status);
+    });
+    // A hijacked stream never closes its response: snapshot the entries now, finish them at close.
+    onHijack(res, () => {
+      if (c.vars.get('log_skip') === true) return undefined;
+      const status = res.statusCode;
+      return finishLater(logs, logs.map((l) => entryFor(l, status)), status, body.size, c.start);
     });
   }
 

@@ -6,11 +6,12 @@
  * its connection in one write, so a burst costs one syscall per stream, not
  * one per event (a loopback write costs ~10 µs here, building bytes ~0.1 µs).
  * The bytes of a batch are built once for all streams given the same events
- * (sse-framing.ts). An HTTP/1.1 chunked response writes its batch, framed as
- * one chunk, straight to the socket: ServerResponse.write costs a cork, a
- * nextTick and three buffers per call. Anything else (HTTP/2, HTTP/1.0, HEAD,
- * an encoded body) goes through the response. The head, the first `:\n` and
- * the end of the stream always go through the response.
+ * (sse-framing.ts). An HTTP/1.1 chunked stream is hijacked (http/hijack.ts):
+ * once its head is out, node:http lets go of the connection, and the stream
+ * keeps only its socket (~4 KB instead of ~15 KB per idle stream) and writes
+ * each batch, framed as one chunk, straight to it (ServerResponse.write costs
+ * a cork, a nextTick and three buffers per call). Anything else (HTTP/2,
+ * HTTP/1.0, HEAD, an encoded body) goes through the response, head to end.
  *
  * Back-pressure contract: `send()` never blocks and never grows memory
  * without bound. Once the connection reports a full buffer, events wait in the
@@ -26,6 +27,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Subscriber, Update } from '../pubsub/transport.ts';
+import { HijackedStream, hijack } from '../http/hijack.ts';
 import { countBody } from '../http/response.ts';
 import { HEARTBEAT_CHUNK, framedBatch, plainBatch, resetBatches } from './sse-framing.ts';
 import { type BeatList, type Beating, type Deadlined, beatList, deadlines } from './stream-clock.ts';
@@ -86,10 +88,12 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
   deadlineAt = 0;
   deadlineIndex = -1;
 
-  readonly #res: ServerResponse;
+  /** The response; null once the connection is hijacked (then #sock and #hijacked are set). */
+  #res: ServerResponse | null;
   readonly #opts: StreamOptions;
   /** The socket a chunked HTTP/1.1 stream writes to directly; null: write through #res. */
   #sock: Socket | null = null;
+  #hijacked: HijackedStream | null = null;
   #beats: BeatList | null = null;
   #queue: Buffer[] = [];
   #queuedBytes = 0;
@@ -117,12 +121,32 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
 
   /** Bytes this subscriber currently holds (connection buffer + queue). */
   get bufferedBytes(): number {
-    return (this.#sock ?? this.#res).writableLength + this.#queuedBytes;
+    return (this.#sock ?? this.#res!).writableLength + this.#queuedBytes;
   }
 
   /** False once the stream is ending or gone. */
   get open(): boolean {
-    return !this.#closing && !this.#res.destroyed;
+    return !this.#closing && !this.#gone;
+  }
+
+  /** True when the stream was taken over from node:http (tests, metrics). */
+  get hijacked(): boolean {
+    return this.#hijacked !== null;
+  }
+
+  /** The connection is destroyed. */
+  get #gone(): boolean {
+    return this.#res ? this.#res.destroyed : this.#sock!.destroyed;
+  }
+
+  /** Ended by us (the last chunk is written or queued). */
+  get #ended(): boolean {
+    return this.#res ? this.#res.writableEnded : this.#sock!.writableEnded;
+  }
+
+  /** HijackedStream callback: the hijacked connection closed. */
+  streamClosed(): void {
+    this.#onClose();
   }
 
   send(event: Buffer, _update: Update): boolean {
@@ -151,14 +175,30 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
    */
   start(headers: [string, string][]): void {
     const res = this.#res;
-    if (res.destroyed) return;
+    if (!res || res.destroyed) return;
     res.statusCode = 200;
     for (const [k, v] of headers) res.setHeader(k, v);
     this.#started = true;
-    const ok = res.write(HEARTBEAT);
-    res.flushHeaders(); // HEAD: writes are ignored, so push the headers out explicitly
-    flattenHead(res);
-    this.#sock = rawSocket(res);
+    // The head alone first (HEAD too: its writes are ignored): a body byte
+    // written through res would sit in its chunk buffer until the next tick
+    // and bar the hijack. Corked, head and `:\n` still leave in one write.
+    const sock = res.socket as Socket | null;
+    sock?.cork();
+    res.flushHeaders();
+    const h = hijack(res);
+    let ok: boolean;
+    if (h) {
+      h.owner = this;
+      this.#hijacked = h;
+      this.#sock = h.socket;
+      this.#res = null;
+      ok = h.socket.write(HEARTBEAT_CHUNK);
+      h.bytes += HEARTBEAT.length;
+    } else {
+      ok = res.write(HEARTBEAT);
+      flattenHead(res);
+    }
+    sock?.uncork();
     if (!ok) this.#block();
     this.#armTimers();
     this.#flush();
@@ -211,8 +251,9 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
     let ok: boolean;
     if (this.#sock) {
       ok = this.#sock.write(chunk);
-      countBody(this.#res, body);
-    } else ok = this.#res.write(chunk);
+      if (this.#hijacked) this.#hijacked.bytes += body;
+      else countBody(this.#res!, body);
+    } else ok = this.#res!.write(chunk);
     if (!ok && !this.#blocked) this.#block();
   }
 
@@ -220,19 +261,19 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
   #flush(now = performance.now()): void {
     this.#dirty = false;
     const q = this.#queue;
-    if (q.length === 0 || this.#blocked || !this.#started || this.#res.destroyed) return;
+    if (q.length === 0 || this.#blocked || !this.#started || this.#gone) return;
     const bytes = this.#queuedBytes;
     const chunk = this.#sock ? framedBatch(q, bytes) : plainBatch(q, bytes);
     q.length = 0;
     this.#queuedBytes = 0;
     this.#write(chunk, bytes);
-    if (this.#beats && !this.#res.destroyed) this.#beats.touch(this, now);
+    if (this.#beats && !this.#gone) this.#beats.touch(this, now);
     if (this.#closing) this.#endWhenDrained();
   }
 
   #block(): void {
     this.#blocked = true;
-    (this.#sock ?? this.#res).once('drain', () => this.#onDrain());
+    (this.#sock ?? this.#res!).once('drain', () => this.#onDrain());
     if (this.#opts.dispatchTimeoutMs > 0) {
       this.#stall = setTimeout(() => this.#destroy('dispatch_timeout'), this.#opts.dispatchTimeoutMs);
     }
@@ -250,7 +291,7 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
    * otherwise queued events are flushed first (overflow, transport close).
    */
   #finish(reason: EndReason, discard = false): void {
-    if (this.#closing || this.#res.destroyed) return;
+    if (this.#closing || this.#gone) return;
     this.#closing = true;
     this.endReason ??= reason;
     if (discard) { this.#queue = []; this.#queuedBytes = 0; }
@@ -258,10 +299,10 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
   }
 
   #endWhenDrained(): void {
-    if (this.#queue.length > 0 || this.#res.writableEnded) return;
+    if (this.#queue.length > 0 || this.#ended) return;
     this.#clearTimers(false);
-    this.#res.end();
-    if (this.#res.writableLength > 0 && !this.#stall) {
+    if (this.#hijacked) this.#hijacked.end(); else this.#res!.end();
+    if ((this.#sock ?? this.#res!).writableLength > 0 && !this.#stall) {
       // A client that stops reading must not keep the socket forever.
       const grace = this.#opts.dispatchTimeoutMs > 0 ? this.#opts.dispatchTimeoutMs : 5000;
       this.#stall = setTimeout(() => this.#destroy('dispatch_timeout'), grace);
@@ -273,7 +314,7 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
     this.#closing = true;
     this.#queue = [];
     this.#queuedBytes = 0;
-    this.#res.destroy();
+    if (this.#res) this.#res.destroy(); else this.#sock!.destroy();
   }
 
   #clearTimers(all: boolean): void {
@@ -288,7 +329,6 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
     this.#closing = true;
     this.#queue = [];
     this.#queuedBytes = 0;
-    this.#sock = null;
     this.#clearTimers(true);
     const cb = this.onClose;
     this.onClose = undefined;
@@ -352,19 +392,6 @@ function flusherFor(windowMs: number): Flusher {
   let f = flushers.get(windowMs);
   if (!f) flushers.set(windowMs, (f = new Flusher(windowMs)));
   return f;
-}
-
-/**
- * The socket of an HTTP/1.1 chunked response whose body bytes may bypass
- * ServerResponse, or null: only when the head is out, nothing is buffered in
- * the response, and the body is neither HEAD-suppressed nor encoded.
- */
-function rawSocket(res: ServerResponse): Socket | null {
-  const sock = res.socket as Socket | null;
-  if (!sock || !res.chunkedEncoding || !res.headersSent || res.writableEnded) return null;
-  if (res.req?.method === 'HEAD' || res.hasHeader('content-encoding')) return null;
-  if (res.writableLength !== sock.writableLength) return null; // bytes still queued inside the response
-  return sock;
 }
 
 /**

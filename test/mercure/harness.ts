@@ -73,13 +73,17 @@ export async function startHub(config: MercureConfig, opts: TestContextOptions =
       res.statusCode = 500; res.end(String(err));
     });
   });
+  // Hijacked SSE streams (src/http/hijack.ts) leave node:http's connection
+  // tracking, as upgraded sockets do: close() destroys every socket itself.
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`, port, hub, tc, server,
     async close() {
-      server.closeAllConnections();
+      for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
       await hub.cleanup();
       await tc.cleanup();

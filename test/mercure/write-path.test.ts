@@ -93,6 +93,30 @@ test('a burst of concurrent publishes arrives exactly once, in stream order, wit
   assert.equal(s.text, ':\n' + got.map(([id, data]) => ev(id!, data!)).join(''));
 });
 
+test('HTTP/1.1 streams are hijacked: framed chunks on the socket, a clean last chunk and close at write_timeout', async (t) => {
+  const h = await startHub(baseConfig({ anonymous: true, heartbeat: '0s', write_timeout: '700ms', dispatch_timeout: '0s' }));
+  t.after(() => h.close());
+  const sock = connect(h.port, '127.0.0.1');
+  t.after(() => sock.destroy());
+  await once(sock, 'connect');
+  let raw = '';
+  sock.setEncoding('latin1');
+  sock.on('data', (d: string) => { raw += d; });
+  const closed = once(sock, 'close');
+  sock.write(`GET ${HUB}?topic=a HTTP/1.1\r\nHost: x\r\n\r\n`);
+  await waitSubscribers(h, 1);
+  const [sub] = [...h.hub.runtime.streams];
+  assert.equal(sub!.hijacked, true);
+  await publish(h.url, await pubToken(), [['topic', 'a'], ['data', 'one'], ['id', 'h1']]);
+  await closed; // write_timeout ends the stream and, after a hijack, the connection
+  const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+  const one = ev('h1', 'one');
+  assert.match(raw, /^HTTP\/1\.1 200 OK\r\n[^]*Transfer-Encoding: chunked\r\n/);
+  assert.equal(body, `2\r\n:\n\r\n${one.length.toString(16)}\r\n${one}\r\n0\r\n\r\n`);
+  await waitSubscribers(h, 0);
+  assert.equal(h.hub.runtime.streams.size, 0);
+});
+
 test('HTTP/1.0 and HEAD streams go through the response: unframed bytes, no body', async (t) => {
   const h = await startHub(baseConfig({ anonymous: true }));
   t.after(() => h.close());
@@ -112,6 +136,7 @@ test('HTTP/1.0 and HEAD streams go through the response: unframed bytes, no body
   assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
   assert.doesNotMatch(raw, /Transfer-Encoding/i);
   assert.equal(body, ':\n' + ev('x1', 'one') + ev('x2', 'two'));
+  assert.equal([...h.hub.runtime.streams][0]!.hijacked, false, 'HTTP/1.0 stays on the response');
 
   const head = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const req = http.request(`${h.url}${HUB}?topic=a`, { method: 'HEAD', agent: false }, resolve);
