@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DEV_KEY } from './jwt.ts';
 import { loopbackTarget } from './loopback.ts';
 import { TRANSPORTS, type TransportName } from './spawn.ts';
@@ -135,7 +136,7 @@ export function parseOptions(argv: string[]): Options {
     scenario, quick,
     url: v.url, publishUrl: v['publish-url'], spawn: v.spawn ?? false, transport, transportUrl: v['transport-url'],
     hubConfig: v['hub-config'] ? readFileSync(v['hub-config'], 'utf8') : undefined,
-    hubDirectives: v['hub-directive'] ?? [], hubBin: v['hub-bin'],
+    hubDirectives: v['hub-directive'] ?? [], hubBin: v['hub-bin'] === undefined ? undefined : resolve(v['hub-bin']),
     key: v['key-file'] ? readFileSync(v['key-file'], 'utf8') : v.key ?? (v['publisher-jwt'] ? undefined : DEV_KEY),
     alg: v.alg ?? 'HS256', publisherJwt: v['publisher-jwt'], subscriberJwt: v['subscriber-jwt'],
     pids: (v.pid ?? []).map((p) => num(p, 'pid')!),

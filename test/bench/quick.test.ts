@@ -71,6 +71,13 @@ test('publish --quick --spawn (closed loop, then ramp)', { skip }, async () => {
   assert.ok(ramp.ramp!.length >= 1);
 });
 
+test('fanout --quick against the floor yardstick (bench/floor-hub.ts)', async () => {
+  const floor = join(import.meta.dirname, '..', '..', 'bench', 'floor-hub.ts');
+  const r = check(await bench(['fanout', '--hub-bin', floor]));
+  assert.equal(r.connect.established, 20);
+  assert.equal(r.delivery.delivered, 20 * 50);
+});
+
 interface Broker { url: string; destroy(): Promise<void> }
 
 const BROKERS: { transport: 'redis' | 'postgres'; skip: string | false; start(): Promise<Broker> }[] = [
