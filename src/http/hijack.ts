@@ -105,7 +105,8 @@ const kStream = Symbol('hijackedStream');
 function eligible(res: ServerResponse, sock: Socket | null): sock is Socket {
   if (!sock || sock.destroyed || !res.headersSent || res.writableEnded || !res.chunkedEncoding) return false;
   const req = res.req as IncomingMessage | undefined;
-  if (!req || req.httpVersionMajor !== 1 || req.method === 'HEAD' || res.hasHeader('content-encoding')) return false;
+  // GET only: the server registers its close hooks for GETs alone (no cost on other requests).
+  if (!req || req.httpVersionMajor !== 1 || req.method !== 'GET' || res.hasHeader('content-encoding')) return false;
   if (res.writableLength !== sock.writableLength) return false; // bytes still queued inside the response
   const parser = (sock as unknown as { parser?: Parser | null }).parser;
   if (!parser || typeof parser.remove !== 'function') return false;
@@ -115,7 +116,7 @@ function eligible(res: ServerResponse, sock: Socket | null): sock is Socket {
 
 /**
  * Detaches res's connection from node:http and returns it, or null when it
- * cannot be (HTTP/2, HTTP/1.0, HEAD, an encoded body, bytes buffered in the
+ * cannot be (HTTP/2, HTTP/1.0, not a GET, an encoded body, bytes buffered in the
  * response, an unknown Node layout). After a hijack, res is inert: its
  * 'close' and 'finish' never fire; the hooks registered with onHijack()
  * stand in for them.

@@ -175,7 +175,7 @@ export class ServerRuntime {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.#track(res);
-    if ((req.httpVersionMajor ?? 1) < 2) onHijack(res, this.#onHijack);
+    if (req.method === 'GET' && (req.httpVersionMajor ?? 1) < 2) onHijack(res, this.#onHijack); // only GETs are hijacked
     if (!this.#secure) {
       const sock = req.socket;
       if (this.#fresh.delete(sock)) this.#requestDone();
@@ -297,7 +297,7 @@ export class ServerRuntime {
       for (const l of logs) l.write(entryFor(l, status), status);
     });
     // A hijacked stream never closes its response: snapshot the entries now, finish them at close.
-    onHijack(res, () => {
+    if (c.req.method === 'GET') onHijack(res, () => {
       if (c.vars.get('log_skip') === true) return undefined;
       const status = res.statusCode;
       return finishLater(logs, logs.map((l) => entryFor(l, status)), status, body.size, c.start);

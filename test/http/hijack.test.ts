@@ -113,7 +113,7 @@ test('hijack: a client that leaves closes the stream and runs the hooks once', a
   assert.equal(owner, 1);
 });
 
-test('hijack declines HTTP/1.0, HEAD, encoded bodies, an unsent head and bytes buffered in the response', async (t) => {
+test('hijack declines HTTP/1.0, HEAD and other methods, encoded bodies, an unsent head and bytes buffered in the response', async (t) => {
   const results: Record<string, boolean> = {};
   const port = await serve(t, (req, res) => {
     const kind = req.url!.slice(1);
@@ -131,6 +131,7 @@ test('hijack declines HTTP/1.0, HEAD, encoded bodies, an unsent head and bytes b
   for (const [kind, request] of [
     ['http10', 'GET /http10 HTTP/1.0\r\nHost: x\r\n\r\n'],
     ['head', 'HEAD /head HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+    ['post', 'POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'],
     ['encoded', 'GET /encoded HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
     ['unsent', 'GET /unsent HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
     ['buffered', 'GET /buffered HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
@@ -139,5 +140,5 @@ test('hijack declines HTTP/1.0, HEAD, encoded bodies, an unsent head and bytes b
     await c.ended;
     assert.match(c.text(), /^HTTP\/1\.1 200 OK/, kind);
   }
-  assert.deepEqual(results, { http10: false, head: false, encoded: false, unsent: false, buffered: false });
+  assert.deepEqual(results, { http10: false, head: false, post: false, encoded: false, unsent: false, buffered: false });
 });
