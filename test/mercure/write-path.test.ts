@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adaptCaddyfile } from '../../directives/adapter.ts';
@@ -26,6 +26,18 @@ registerAllDirectives();
 registerMercureModules((info) => ensureModules([info]));
 
 const ev = (id: string, data: string) => `id: ${id}\ndata: ${data}\n\n`;
+
+/** Sends a raw request on a fresh connection and collects everything that comes back. */
+async function rawRequest(t: { after(fn: () => void): void }, port: number, request: string): Promise<{ sock: Socket; text: () => string }> {
+  const sock = connect(port, '127.0.0.1');
+  t.after(() => sock.destroy());
+  await once(sock, 'connect');
+  let raw = '';
+  sock.setEncoding('latin1');
+  sock.on('data', (d: string) => { raw += d; });
+  sock.write(request);
+  return { sock, text: () => raw };
+}
 
 test('sse-framing: one HTTP/1.1 chunk per batch; batches are shared by identity', () => {
   const a = Buffer.from(ev('a', 'x')), b = Buffer.from(ev('b', 'yy'));
@@ -96,19 +108,14 @@ test('a burst of concurrent publishes arrives exactly once, in stream order, wit
 test('HTTP/1.1 streams are hijacked: framed chunks on the socket, a clean last chunk and close at write_timeout', async (t) => {
   const h = await startHub(baseConfig({ anonymous: true, heartbeat: '0s', write_timeout: '700ms', dispatch_timeout: '0s' }));
   t.after(() => h.close());
-  const sock = connect(h.port, '127.0.0.1');
-  t.after(() => sock.destroy());
-  await once(sock, 'connect');
-  let raw = '';
-  sock.setEncoding('latin1');
-  sock.on('data', (d: string) => { raw += d; });
-  const closed = once(sock, 'close');
-  sock.write(`GET ${HUB}?topic=a HTTP/1.1\r\nHost: x\r\n\r\n`);
+  const c = await rawRequest(t, h.port, `GET ${HUB}?topic=a HTTP/1.1\r\nHost: x\r\n\r\n`);
+  const closed = once(c.sock, 'close');
   await waitSubscribers(h, 1);
   const [sub] = [...h.hub.runtime.streams];
   assert.equal(sub!.hijacked, true);
   await publish(h.url, await pubToken(), [['topic', 'a'], ['data', 'one'], ['id', 'h1']]);
   await closed; // write_timeout ends the stream and, after a hijack, the connection
+  const raw = c.text();
   const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
   const one = ev('h1', 'one');
   assert.match(raw, /^HTTP\/1\.1 200 OK\r\n[^]*Transfer-Encoding: chunked\r\n/);
@@ -120,18 +127,13 @@ test('HTTP/1.1 streams are hijacked: framed chunks on the socket, a clean last c
 test('HTTP/1.0 and HEAD streams go through the response: unframed bytes, no body', async (t) => {
   const h = await startHub(baseConfig({ anonymous: true }));
   t.after(() => h.close());
-  const sock = connect(h.port, '127.0.0.1');
-  t.after(() => sock.destroy());
-  await once(sock, 'connect');
-  let raw = '';
-  sock.setEncoding('latin1');
-  sock.on('data', (d: string) => { raw += d; });
-  sock.write(`GET ${HUB}?topic=a HTTP/1.0\r\nHost: x\r\n\r\n`);
+  const c = await rawRequest(t, h.port, `GET ${HUB}?topic=a HTTP/1.0\r\nHost: x\r\n\r\n`);
   await waitSubscribers(h, 1);
   const tok = await pubToken();
   await publish(h.url, tok, [['topic', 'a'], ['data', 'one'], ['id', 'x1']]);
   await publish(h.url, tok, [['topic', 'a'], ['data', 'two'], ['id', 'x2']]);
-  while (!raw.includes('data: two\n\n')) await once(sock, 'data');
+  while (!c.text().includes('data: two\n\n')) await once(c.sock, 'data');
+  const raw = c.text();
   const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
   assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
   assert.doesNotMatch(raw, /Transfer-Encoding/i);
