@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { OriginList } from './origins.ts';
+import { headerValues } from '../http/request-headers.ts';
 
 /** No token, a token string, or an extraction error (→ 401). */
 export type Extracted = { kind: 'none' } | { kind: 'token'; token: string } | { kind: 'error'; reason: string };
@@ -53,7 +54,7 @@ export function extractToken(
   cookieName: string,
   publishOrigins: OriginList | undefined,
 ): Extracted {
-  const header = req.headersDistinct.authorization;
+  const header = headerValues(req, 'authorization');
   if (header !== undefined) {
     if (header.length !== 1) return { kind: 'error', reason: 'multiple Authorization headers' };
     const h = header[0]!;

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { HttpContext } from '../http/handler.ts';
-import { detachStream, shedHeaderState } from '../http/response.ts';
+import { detachStream, isHttp2, shedHeaderState } from '../http/response.ts';
 import { extractToken } from './authorize.ts';
 import { httpError, statusError } from './http-util.ts';
 import type { MercureClaims } from './jwt.ts';
@@ -14,6 +14,7 @@ import type { HubRequest, HubRuntime } from './runtime.ts';
 import { SseSubscriber } from './subscriber.ts';
 import { subscriptionEvents } from './subscriptions.ts';
 import { newSubscriberId, newUpdateId } from './uuid.ts';
+import { headerValues } from '../http/request-headers.ts';
 
 /** Maximum `topic` query parameters. */
 export const MAX_QUERY_TOPICS = 1000;
@@ -26,13 +27,15 @@ const STREAM_HEADERS: [string, string][] = [
   ['Expire', '0'], // sic: the reference hub sends "Expire", not "Expires"
   ['X-Accel-Buffering', 'no'],
 ];
+/** HTTP/2 forbids connection-specific headers (Node drops them with a warning). */
+const STREAM_HEADERS_H2 = STREAM_HEADERS.filter(([k]) => k !== 'Connection');
 
 /**
  * The requested last event ID: the first non-empty of the `Last-Event-ID`
  * header, `?lastEventID`, and (compat 7 only) `?Last-Event-ID`.
  */
 export function requestedLastEventId(req: IncomingMessage, query: Map<string, string[]>, compat7: boolean): string {
-  const header = req.headersDistinct['last-event-id']?.[0];
+  const header = headerValues(req, 'last-event-id')?.[0];
   if (header) return header;
   const q = query.get('lastEventID')?.[0];
   if (q) return q;
@@ -120,7 +123,7 @@ export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubReq
   const close = closerFor(hub);
   if (res.destroyed) { close(sub); return; } // the client left during registration
 
-  const headers = STREAM_HEADERS.slice();
+  const headers = (isHttp2(res) ? STREAM_HEADERS_H2 : STREAM_HEADERS).slice();
   if (lastEventId !== '') headers.push(['Last-Event-Id', header ?? 'earliest']);
   hub.streams.add(sub);
   sub.onClose = close;

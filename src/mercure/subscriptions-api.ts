@@ -9,6 +9,7 @@ import { queryUnescape } from './go-json.ts';
 import { notFound, statusError } from './http-util.ts';
 import type { HubRequest, HubRuntime } from './runtime.ts';
 import { collectionDocument, subscriptionDocument } from './subscriptions.ts';
+import { headerValues } from '../http/request-headers.ts';
 
 async function allowed(hub: HubRuntime, c: HttpContext, r: HubRequest): Promise<boolean> {
   if (!hub.subscriberVerifier) return true; // anonymous-only hub: the API is open
@@ -34,7 +35,7 @@ export async function handleSubscriptionsApi(hub: HubRuntime, c: HttpContext, r:
     return statusError(res, 500);
   }
   const last = snapshot.lastEventId;
-  if (req.headersDistinct['if-none-match']?.[0] === last) {
+  if (headerValues(req, 'if-none-match')?.[0] === last) {
     res.statusCode = 304;
     res.end();
     return;
