@@ -178,11 +178,14 @@ test('behind encode and an access log: SSE is not compressed and the log counts 
   const res = await fetch(`${base}${HUB}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Bearer ${tok}` }, body: form(body) });
   assert.equal(res.status, 200);
   await s.waitForText(ev('e1', 'hello'));
+  const runtime = srv.app.server(Object.keys(apps.http.servers)[0]!)!;
+  assert.equal(runtime.active, 1, 'the (hijacked) stream is a request in flight');
   s.close();
   await s.closed;
   // The entry is written when the server sees the stream close.
   const read = () => readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
   for (let i = 0; i < 300 && !read().some((l) => l.request.method === 'GET'); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(runtime.active, 0, 'its close ends the request');
   await srv.stop();
   const entry = read().find((l) => l.request.method === 'GET')!;
   assert.equal(entry.status, 200);
