@@ -74,15 +74,6 @@ export function watchBody(res: ServerResponse): { size: number } {
   return c;
 }
 
-/**
- * Records body bytes a handler wrote to the connection without going through
- * res.write (the SSE fast path), so access logs still see them.
- */
-export function countBody(res: ServerResponse, bytes: number): void {
-  const c = bodyCounters.get(res);
-  if (c !== undefined) c.size += bytes;
-}
-
 /** Responses whose body a handler keeps writing after its serveHTTP resolved. */
 const streaming = new WeakSet<object>();
 

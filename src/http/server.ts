@@ -264,7 +264,7 @@ export class ServerRuntime {
     const logs = this.opts.logs.filter((l) => l.covers(host));
     if (!logs.length) return;
     const res = c.res;
-    const body = watchBody(res); // handlers writing past res.write (SSE) add to it with countBody()
+    const body = watchBody(res); // a hijacked stream (hijack.ts) counts its own bytes
     const write = res.write;
     res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
       if (chunk) body.size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;

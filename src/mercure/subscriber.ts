@@ -28,7 +28,6 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Subscriber, Update } from '../pubsub/transport.ts';
 import { HijackedStream, hijack } from '../http/hijack.ts';
-import { countBody } from '../http/response.ts';
 import { HEARTBEAT_CHUNK, framedBatch, plainBatch, resetBatches } from './sse-framing.ts';
 import { type BeatList, type Beating, type Deadlined, beatList, deadlines } from './stream-clock.ts';
 
@@ -88,11 +87,10 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
   deadlineAt = 0;
   deadlineIndex = -1;
 
-  /** The response; null once the connection is hijacked (then #sock and #hijacked are set). */
+  /** The response; null once the connection is hijacked. */
   #res: ServerResponse | null;
   readonly #opts: StreamOptions;
-  /** The socket a chunked HTTP/1.1 stream writes to directly; null: write through #res. */
-  #sock: Socket | null = null;
+  /** A chunked HTTP/1.1 stream's connection, taken over: writes go straight to its socket. */
   #hijacked: HijackedStream | null = null;
   #beats: BeatList | null = null;
   #queue: Buffer[] = [];
@@ -121,7 +119,7 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
 
   /** Bytes this subscriber currently holds (connection buffer + queue). */
   get bufferedBytes(): number {
-    return (this.#sock ?? this.#res!).writableLength + this.#queuedBytes;
+    return (this.#hijacked?.socket ?? this.#res!).writableLength + this.#queuedBytes;
   }
 
   /** False once the stream is ending or gone. */
@@ -136,12 +134,12 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
 
   /** The connection is destroyed. */
   get #gone(): boolean {
-    return this.#res ? this.#res.destroyed : this.#sock!.destroyed;
+    return this.#res ? this.#res.destroyed : this.#hijacked!.socket.destroyed;
   }
 
   /** Ended by us (the last chunk is written or queued). */
   get #ended(): boolean {
-    return this.#res ? this.#res.writableEnded : this.#sock!.writableEnded;
+    return this.#res ? this.#res.writableEnded : this.#hijacked!.socket.writableEnded;
   }
 
   /** HijackedStream callback: the hijacked connection closed. */
@@ -190,7 +188,6 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
     if (h) {
       h.owner = this;
       this.#hijacked = h;
-      this.#sock = h.socket;
       this.#res = null;
       ok = h.socket.write(HEARTBEAT_CHUNK);
       h.bytes += HEARTBEAT.length;
@@ -235,7 +232,7 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
   /** Stream-clock callback: the heartbeat interval passed without a write. */
   beat(now: number): void {
     if (!this.open) return;
-    if (!this.#blocked && this.#queue.length === 0) this.#write(this.#sock ? HEARTBEAT_CHUNK : HEARTBEAT, HEARTBEAT.length);
+    if (!this.#blocked && this.#queue.length === 0) this.#write(this.#hijacked ? HEARTBEAT_CHUNK : HEARTBEAT, HEARTBEAT.length);
     if (this.open) this.#beats?.touch(this, now);
   }
 
@@ -248,11 +245,11 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
   /** Hands bytes to the connection; tracks back-pressure. `body`: the SSE bytes in it (access logs). */
   #write(chunk: Buffer, body: number): void {
     if (this.#expired) { this.#destroy('expired'); return; }
+    const h = this.#hijacked;
     let ok: boolean;
-    if (this.#sock) {
-      ok = this.#sock.write(chunk);
-      if (this.#hijacked) this.#hijacked.bytes += body;
-      else countBody(this.#res!, body);
+    if (h) {
+      ok = h.socket.write(chunk);
+      h.bytes += body;
     } else ok = this.#res!.write(chunk);
     if (!ok && !this.#blocked) this.#block();
   }
@@ -263,7 +260,7 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
     const q = this.#queue;
     if (q.length === 0 || this.#blocked || !this.#started || this.#gone) return;
     const bytes = this.#queuedBytes;
-    const chunk = this.#sock ? framedBatch(q, bytes) : plainBatch(q, bytes);
+    const chunk = this.#hijacked ? framedBatch(q, bytes) : plainBatch(q, bytes);
     q.length = 0;
     this.#queuedBytes = 0;
     this.#write(chunk, bytes);
@@ -273,7 +270,7 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
 
   #block(): void {
     this.#blocked = true;
-    (this.#sock ?? this.#res!).once('drain', () => this.#onDrain());
+    (this.#hijacked?.socket ?? this.#res!).once('drain', () => this.#onDrain());
     if (this.#opts.dispatchTimeoutMs > 0) {
       this.#stall = setTimeout(() => this.#destroy('dispatch_timeout'), this.#opts.dispatchTimeoutMs);
     }
@@ -302,7 +299,7 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
     if (this.#queue.length > 0 || this.#ended) return;
     this.#clearTimers(false);
     if (this.#hijacked) this.#hijacked.end(); else this.#res!.end();
-    if ((this.#sock ?? this.#res!).writableLength > 0 && !this.#stall) {
+    if ((this.#hijacked?.socket ?? this.#res!).writableLength > 0 && !this.#stall) {
       // A client that stops reading must not keep the socket forever.
       const grace = this.#opts.dispatchTimeoutMs > 0 ? this.#opts.dispatchTimeoutMs : 5000;
       this.#stall = setTimeout(() => this.#destroy('dispatch_timeout'), grace);
@@ -314,7 +311,7 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
     this.#closing = true;
     this.#queue = [];
     this.#queuedBytes = 0;
-    if (this.#res) this.#res.destroy(); else this.#sock!.destroy();
+    if (this.#res) this.#res.destroy(); else this.#hijacked!.socket.destroy();
   }
 
   #clearTimers(all: boolean): void {
