@@ -6,36 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
-import { registerAllDirectives } from '../../directives/index.ts';
-import { registerMercureModules } from '../../src/mercure/modules.ts';
-import { ensureModules } from '../helpers/module-context.ts';
-import { start } from '../http/helpers.ts';
+import { startCaddyfile, tlsHubCaddyfile } from '../helpers/caddyfile-server.ts';
 import { P, pubToken } from '../mercure/harness.ts';
-
-registerAllDirectives();
-registerMercureModules((info) => ensureModules([info]));
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`;
 
 test('Chromium over HTTPS and HTTP/2: EventSource with replay, publish with fetch', { skip }, async (t) => {
-  const r = adaptCaddyfile(`{
-	local_certs
-	skip_install_trust
-}
-https://localhost:8443 {
-	tls internal
-	mercure {
-		publisher_jwt ${P}
-		anonymous
-		ui
-		transport bolt
-	}
-}`, { file: 'Caddyfile', env: {}, readFile: () => '' });
-  const apps = r.config.apps as { http: { servers: Record<string, { listen: string[] }> } };
-  for (const s of Object.values(apps.http.servers)) s.listen = ['127.0.0.1:0'];
-  const srv = await start(t, apps);
+  const srv = await startCaddyfile(t, tlsHubCaddyfile([`publisher_jwt ${P}`, 'ui']));
   const origin = `https://localhost:${srv.port()}`;
 
   const { chromium } = await import('playwright-core');

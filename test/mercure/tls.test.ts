@@ -12,33 +12,11 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
-import { registerAllDirectives } from '../../directives/index.ts';
-import { registerMercureModules } from '../../src/mercure/modules.ts';
-import { ensureModules } from '../helpers/module-context.ts';
-import { start } from '../http/helpers.ts';
+import { startCaddyfile, tlsHubCaddyfile } from '../helpers/caddyfile-server.ts';
 import { HUB, pubToken } from './harness.ts';
 
-registerAllDirectives();
-registerMercureModules((info) => ensureModules([info]));
-
 test('HTTP/2 and HTTP/1.1 over TLS: publish, subscribe and replay', async (t) => {
-  const r = adaptCaddyfile(`{
-	local_certs
-	skip_install_trust
-}
-https://localhost:8443 {
-	tls internal
-	mercure {
-		publisher_jwt !ChangePublisher!
-		subscriber_jwt !ChangeSubscriber!
-		anonymous
-		transport bolt
-	}
-}`, { file: 'Caddyfile', env: {}, readFile: () => '' });
-  const apps = r.config.apps as { http: { servers: Record<string, { listen: string[] }> } };
-  for (const s of Object.values(apps.http.servers)) s.listen = ['127.0.0.1:0'];
-  const srv = await start(t, apps);
+  const srv = await startCaddyfile(t, tlsHubCaddyfile(['publisher_jwt !ChangePublisher!', 'subscriber_jwt !ChangeSubscriber!']));
   const ca = readFileSync(join(srv.dataDir, 'pki/authorities/local/root.crt'), 'utf8');
   const client = http2.connect(`https://localhost:${srv.port()}`, { ca, servername: 'localhost', host: '127.0.0.1' } as http2.SecureClientSessionOptions);
   t.after(() => client.close());

@@ -12,18 +12,11 @@ import http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
-import { registerAllDirectives } from '../../directives/index.ts';
 import { shedHeaderState } from '../../src/http/response.ts';
-import { registerMercureModules } from '../../src/mercure/modules.ts';
-import { ensureModules } from '../helpers/module-context.ts';
 import { frame, framedBatch, plainBatch, resetBatches } from '../../src/mercure/sse-framing.ts';
 import { BeatList, deadlines, type Beating, type Deadlined } from '../../src/mercure/stream-clock.ts';
-import { start } from '../http/helpers.ts';
+import { startCaddyfile } from '../helpers/caddyfile-server.ts';
 import { HUB, baseConfig, form, publish, pubToken, startHub, subscribe, topics, waitSubscribers } from './harness.ts';
-
-registerAllDirectives();
-registerMercureModules((info) => ensureModules([info]));
 
 const ev = (id: string, data: string) => `id: ${id}\ndata: ${data}\n\n`;
 
@@ -154,7 +147,7 @@ test('HTTP/1.0 and HEAD streams go through the response: unframed bytes, no body
 test('behind encode and an access log: SSE is not compressed and the log counts the body bytes', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'qs-sse-'));
   const logFile = join(dir, 'access.log');
-  const r = adaptCaddyfile(`:8080 {
+  const srv = await startCaddyfile(t, `:8080 {
 	log {
 		output file ${logFile}
 	}
@@ -165,10 +158,7 @@ test('behind encode and an access log: SSE is not compressed and the log counts 
 		anonymous
 		transport local
 	}
-}`, { file: 'Caddyfile', env: {}, readFile: () => '' });
-  const apps = r.config.apps as { http: { servers: Record<string, { listen: string[] }> } };
-  for (const s of Object.values(apps.http.servers)) s.listen = ['127.0.0.1:0'];
-  const srv = await start(t, apps);
+}`);
   const base = srv.url('').replace(/\/$/, '');
   const s = await subscribe(base, topics('a'), { 'Accept-Encoding': 'gzip, zstd' });
   assert.equal(s.headers['content-encoding'], undefined);
@@ -178,7 +168,7 @@ test('behind encode and an access log: SSE is not compressed and the log counts 
   const res = await fetch(`${base}${HUB}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Bearer ${tok}` }, body: form(body) });
   assert.equal(res.status, 200);
   await s.waitForText(ev('e1', 'hello'));
-  const runtime = srv.app.server(Object.keys(apps.http.servers)[0]!)!;
+  const runtime = srv.app.server(srv.serverName)!;
   assert.equal(runtime.active, 1, 'the (hijacked) stream is a request in flight');
   s.close();
   await s.closed;
