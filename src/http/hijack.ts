@@ -2,9 +2,9 @@
  * Taking an HTTP/1.x connection over from node:http once a long-lived
  * response's head is out, as Go's http.Hijacker does. An idle SSE stream held
  * through node:http keeps its parser, IncomingMessage, ServerResponse, the
- * server's per-connection closures and listeners: ~13 KB of RSS each. A
- * hijacked stream keeps only its socket (~3.5 KB), so a hub holds three to
- * four times the connections in the same memory.
+ * server's per-connection closures and listeners: ~15.5 KiB of hub RSS each
+ * (bench/results). A hijacked stream keeps only its socket: 3.9–4.8 KiB, so
+ * a hub holds three to four times the connections in the same memory.
  *
  * Whoever watches a response's end (the server's in-flight count, access
  * logs) registers a hook with onHijack(); at hijack time each hook snapshots
