@@ -15,6 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { frame } from '../src/mercure/sse-framing.ts';
 
 const WINDOW_MS = 20;
 const SSE_HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n:\n\r\n';
@@ -30,11 +31,7 @@ function flush(): void {
   pending = false;
   last = performance.now();
   if (batchBytes === 0) return;
-  const head = batchBytes.toString(16);
-  const chunk = Buffer.allocUnsafe(head.length + batchBytes + 4);
-  let o = chunk.write(head + '\r\n', 0, 'latin1');
-  for (const b of batch) o += b.copy(chunk, o);
-  chunk.write('\r\n', o, 'latin1');
+  const chunk = frame(batch, batchBytes);
   batch = [];
   batchBytes = 0;
   for (const s of streams) s.write(chunk);

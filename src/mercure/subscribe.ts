@@ -129,7 +129,7 @@ export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubReq
   sub.onClose = close;
   detachStream(res);
   sub.start(headers);
-  shedHeaderState(res);
+  if (!sub.hijacked) shedHeaderState(res); // a hijacked stream no longer holds res
   sub.connected = true;
   hub.metrics.subscriberConnected();
   hub.log.debug({ subscriber: sub.id, topics }, 'New subscriber');
