@@ -10,7 +10,7 @@ import type { RouteConfig } from '../src/http/handler.ts';
 import { ConfigError, ConfigErrors, unknownName } from '../src/host/errors.ts';
 import { type SiteAddress, parseAddress } from './address.ts';
 import { INERT_OPTIONS, type OrderRule } from './core.ts';
-import { Dispenser } from './dispenser.ts';
+import { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { registerAllDirectives } from './index.ts';
 import { getDirective, getGlobalOption, globalOptionNames } from './registry.ts';
 import { type SiteContext, adaptSite } from './site.ts';

@@ -4,7 +4,7 @@
  * The interfaces the site's listeners bind to (class `bind`, a list of
  * hosts, e.g. `127.0.0.1 [::1]`; `tcp/`/`unix/` prefixes kept as written).
  */
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import type { ConfigValue } from './registry.ts';
 
 export function parseBind(d: Dispenser): ConfigValue[] {

@@ -5,10 +5,10 @@
  * effect (this server issues only internal certificates; README says so).
  */
 import { unknownName } from '../src/host/errors.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { rawValue } from './raw.ts';
 import { getStorage, registerGlobalOption, registerStorage, storageNames } from './registry.ts';
-import { parseDuration, parseEnum, parseInt10 } from './values.ts';
+import { parseDuration, parseEnum, parseInt10 } from '../src/caddyfile/values.ts';
 
 /** `order <dir> first|last|before <other>|after <other>`: collected, applied by the adapter. */
 export interface OrderRule { directive: string; position: 'first' | 'last' | 'before' | 'after'; other?: string; span: string }

@@ -11,9 +11,9 @@
  * Compiles to `{ handler: "encode", encodings: { zstd: {}, gzip: {} }, prefer, minimum_length?, match? }`.
  */
 import type { EncodeConfig } from '../src/http/handlers/encode.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { parseResponseMatch } from './header.ts';
-import { parseInt10 } from './values.ts';
+import { parseInt10 } from '../src/caddyfile/values.ts';
 
 const FORMATS = ['gzip', 'zstd', 'br'];
 

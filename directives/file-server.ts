@@ -13,7 +13,7 @@
  * Caddyfile itself is always hidden. Compiles to `{ handler: "file_server", … }`.
  */
 import type { FileServerConfig } from '../src/http/handlers/file-server.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { unknownName } from '../src/host/errors.ts';
 import { statusValue } from './respond.ts';
 

@@ -7,7 +7,7 @@
  * matcher as in Caddy: `{http.error.status_code} in [404, 410]`.
  */
 import type { RouteConfig } from '../src/http/handler.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import type { ConfigValue, DirectiveHelper } from './registry.ts';
 
 export function parseHandleErrors(d: Dispenser, h: DirectiveHelper): ConfigValue[] {

@@ -7,7 +7,7 @@
  * routes: [{ handle: [{ handler: "rewrite", strip_path_prefix }] }, ...] }] }`.
  */
 import type { RouteConfig } from '../src/http/handler.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import type { ConfigValue, DirectiveHelper } from './registry.ts';
 
 export function parseHandlePath(d: Dispenser, h: DirectiveHelper): ConfigValue[] {

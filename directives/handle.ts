@@ -6,7 +6,7 @@
  * of them runs. Compiles to `{ handler: "subroute", routes }`.
  */
 import type { SubrouteConfig } from '../src/http/handlers/subroute.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import type { DirectiveHelper } from './registry.ts';
 
 export function parseHandle(d: Dispenser, h: DirectiveHelper): SubrouteConfig {

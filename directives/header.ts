@@ -14,7 +14,7 @@
 import type { HeaderOpsConfig } from '../src/http/header-ops.ts';
 import type { HeadersConfig, ResponseMatcherConfig } from '../src/http/handlers/headers.ts';
 import type { RouteConfig } from '../src/http/handler.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import type { ConfigValue, DirectiveHelper } from './registry.ts';
 
 /** Go's CanonicalMIMEHeaderKey: `content-type` → `Content-Type` (left alone if it has odd characters). */

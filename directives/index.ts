@@ -7,8 +7,8 @@ import { registerCoreDirectives } from './core.ts';
 import { registerHttpDirectives } from './http.ts';
 import { registerRedisStorageAndRateLimit } from './rate-limit.ts';
 import { registerMercureDirective } from './mercure.ts';
-import { registerPostgresTransportDirective } from './transports/postgres.ts';
-import { registerRedisTransportDirective } from './transports/redis.ts';
+import { registerPostgresTransportDirective } from '../src/transports/postgres/caddyfile.ts';
+import { registerRedisTransportDirective } from '../src/transports/redis/caddyfile.ts';
 
 let done = false;
 

@@ -6,7 +6,7 @@
  * deprecated name; it works and warns.
  */
 import type { HandlerConfig } from '../src/http/handler.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import type { DirectiveHelper } from './registry.ts';
 
 export function parseLogSkip(d: Dispenser, h: DirectiveHelper): HandlerConfig {

@@ -18,9 +18,9 @@
  */
 import type { AccessLogConfig, FieldFilterConfig, LogEncoderConfig, LogWriterConfig } from '../src/http/access-log.ts';
 import { unknownName } from '../src/host/errors.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import type { ConfigValue } from './registry.ts';
-import { parseEnum, parseInt10 } from './values.ts';
+import { parseEnum, parseInt10 } from '../src/caddyfile/values.ts';
 
 function parseOutput(d: Dispenser): LogWriterConfig {
   const kind = d.nextArg();

@@ -21,10 +21,10 @@
  */
 import { unknownName } from '../src/host/errors.ts';
 import type { MatcherSet } from '../src/http/handler.ts';
-import { Dispenser } from './dispenser.ts';
+import { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { canonicalHeader } from './header.ts';
 import { parseMatcherSet, registerMatcher } from './registry.ts';
-import { parseEnum } from './values.ts';
+import { parseEnum } from '../src/caddyfile/values.ts';
 
 const strs = (prev: unknown) => (Array.isArray(prev) ? (prev as string[]) : []);
 const obj = <T>(prev: unknown) => ({ ...((prev ?? {}) as Record<string, T>) });

@@ -33,11 +33,11 @@
 import { unknownName } from '../src/host/errors.ts';
 import type { HandlerConfig } from '../src/http/handler.ts';
 import { isValidOrigin } from '../src/mercure/origins.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { registerHandlerDirective } from './registry.ts';
-import { parseBlock, type SubTable } from './table.ts';
-import { transportNames, transportParser } from './transports/index.ts';
-import { parseInt10 } from './values.ts';
+import { parseBlock, type SubTable } from '../src/caddyfile/table.ts';
+import { transportNames, transportParser } from '../src/transports/core/descriptor.ts';
+import { parseInt10 } from '../src/caddyfile/values.ts';
 
 function jwtKey(d: Dispenser): { key: string; alg?: string } {
   const [key, alg] = d.strings(1, 2);

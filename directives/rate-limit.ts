@@ -28,7 +28,7 @@ import type { ZoneConfig } from '../src/http/rate-limit/config.ts';
 import type { HandlerConfig, MatcherSet } from '../src/http/handler.ts';
 import { formatDuration, parseDurationString } from '../src/host/duration.ts';
 import { didYouMean, unknownName } from '../src/host/errors.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { getMatcher, getStorage, matcherNames, registerHandlerDirective, registerStorage, storageNames } from './registry.ts';
 import { parseRedisStorage } from './storage-redis.ts';
 

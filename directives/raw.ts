@@ -3,7 +3,7 @@
  * compatibility but only partly interpret (`servers`, `log`, `frankenphp`, …):
  * args become an array, a block becomes an object of its lines.
  */
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 
 export interface RawValue { args?: string[]; block?: Record<string, RawValue | RawValue[]> }
 

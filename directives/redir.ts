@@ -6,7 +6,7 @@
  * refresh, without a Location header). Compiles to `static_response`.
  */
 import type { StaticResponseConfig } from '../src/http/handlers/static-response.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');

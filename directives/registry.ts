@@ -9,7 +9,7 @@
  */
 import type { Span } from '../grammar/ast.ts';
 import type { HandlerConfig, MatcherSet, RouteConfig } from '../src/http/handler.ts';
-import { Dispenser } from './dispenser.ts';
+import { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { unknownName } from '../src/host/errors.ts';
 
 export const DIRECTIVE_ORDER: readonly string[] = [

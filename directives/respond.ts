@@ -8,7 +8,7 @@
  * Compiles to `{ handler: "static_response", status_code?, body?, close? }`.
  */
 import type { StaticResponseConfig } from '../src/http/handlers/static-response.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 
 /** A status argument as JSON: a number when numeric, else the text (a placeholder). */
 export function statusValue(text: string): number | string {

@@ -25,9 +25,9 @@
 import type { ReverseProxyConfig } from '../src/http/reverse-proxy/handler.ts';
 import type { HeaderOpsConfig } from '../src/http/header-ops.ts';
 import { unknownName } from '../src/host/errors.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { applyHeaderOp, canonicalHeader } from './header.ts';
-import { parseDuration, parseInt10 } from './values.ts';
+import { parseDuration, parseInt10 } from '../src/caddyfile/values.ts';
 
 /** Parses a `transport <name> { … }` block into that transport's JSON (without `protocol`). */
 export type TransportParser = (d: Dispenser) => Record<string, unknown>;

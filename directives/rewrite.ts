@@ -6,7 +6,7 @@
  * routes of a level mutually exclusive.
  */
 import type { RewriteConfig } from '../src/http/handlers/rewrite.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 
 export function parseRewrite(d: Dispenser): RewriteConfig {
   d.noBlock();

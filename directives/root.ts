@@ -7,7 +7,7 @@
  * routes are made mutually exclusive by the adapter.
  */
 import type { RouteConfig } from '../src/http/handler.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import type { ConfigValue, DirectiveHelper } from './registry.ts';
 
 export function parseRoot(d: Dispenser, h: DirectiveHelper): ConfigValue[] {

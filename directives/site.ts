@@ -6,7 +6,7 @@
 import type { Directive, ServerBlock, Span, Token } from '../grammar/ast.ts';
 import type { MatcherSet, RouteConfig } from '../src/http/handler.ts';
 import { ConfigError, QsError, didYouMean } from '../src/host/errors.ts';
-import { Dispenser } from './dispenser.ts';
+import { Dispenser } from '../src/caddyfile/dispenser.ts';
 import {
   DIRECTIVE_ORDER, type ConfigValue, type DirectiveHelper, directiveNames, getDirective, parseMatcherSet,
 } from './registry.ts';

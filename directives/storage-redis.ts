@@ -30,7 +30,7 @@
 import type { ConfigError } from '../src/host/errors.ts';
 import { didYouMean } from '../src/host/errors.ts';
 import { normaliseKeyPrefix, parseCompression, parseGoBool } from '../src/storage/config.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 
 const LISTS = ['address', 'host', 'port'];
 const BOOLS = ['tls_enabled', 'tls_insecure', 'route_by_latency', 'route_randomly'];

@@ -16,7 +16,7 @@
  * the internal CA.
  */
 import { unknownName } from '../src/host/errors.ts';
-import type { Dispenser } from './dispenser.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { rawValue } from './raw.ts';
 import type { ConfigValue } from './registry.ts';
 

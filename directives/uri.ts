@@ -8,8 +8,8 @@
  * uri_substring, path_regexp). Query editing (`uri query`) is not supported.
  */
 import type { RewriteConfig } from '../src/http/handlers/rewrite.ts';
-import type { Dispenser } from './dispenser.ts';
-import { parseInt10 } from './values.ts';
+import type { Dispenser } from '../src/caddyfile/dispenser.ts';
+import { parseInt10 } from '../src/caddyfile/values.ts';
 
 export function parseUri(d: Dispenser): RewriteConfig {
   d.noBlock();

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import { QsError } from '../host/errors.ts';
-import type { LoadedConfig } from '../host/load-config.ts';
+import type { LoadedConfig } from '../runtime/load-config.ts';
 import { jwtCommand } from './jwt.ts';
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
@@ -23,7 +23,7 @@ function printWarnings(w: LoadedConfig['warnings']): void {
 }
 
 async function load(flags: Flags): Promise<LoadedConfig> {
-  const [{ resolveConfig }, { loadConfigFile }] = await Promise.all([import('./common.ts'), import('../host/load-config.ts')]);
+  const [{ resolveConfig }, { loadConfigFile }] = await Promise.all([import('./common.ts'), import('../runtime/load-config.ts')]);
   const { path, adapter } = resolveConfig(flags as { config?: string; adapter?: string; envfile?: string });
   return loadConfigFile(path, adapter);
 }
@@ -31,7 +31,7 @@ async function load(flags: Flags): Promise<LoadedConfig> {
 /** Provisions every module of a config without starting it, then cleans up (Caddy's validate). */
 async function provisionOnly(config: Record<string, unknown>): Promise<void> {
   const [{ registerStandardModules }, { Instance }, { UsagePool }, { dataDir, makeLogger }] = await Promise.all([
-    import('../standard.ts'), import('../host/instance.ts'), import('../host/usage-pool.ts'), import('./common.ts'),
+    import('../runtime/standard.ts'), import('../host/instance.ts'), import('../host/usage-pool.ts'), import('./common.ts'),
   ]);
   registerStandardModules();
   const inst = new Instance(config, { log: makeLogger('warn'), pool: new UsagePool(), dataDir: dataDir() });
@@ -129,7 +129,7 @@ export const commands: Record<string, Command> = {
   'list-modules': {
     flags: {},
     async run() {
-      const [{ registerStandardModules }, { listModules }] = await Promise.all([import('../standard.ts'), import('../host/module.ts')]);
+      const [{ registerStandardModules }, { listModules }] = await Promise.all([import('../runtime/standard.ts'), import('../host/module.ts')]);
       registerStandardModules();
       process.stdout.write(listModules().join('\n') + '\n');
       return 0;

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { QsError } from '../host/errors.ts';
-import type { AdapterName } from '../host/load-config.ts';
+import type { AdapterName } from '../runtime/load-config.ts';
 
 export interface ConfigFlags { config?: string; adapter?: string; envfile?: string }
 

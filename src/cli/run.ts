@@ -5,8 +5,8 @@
  * SIGHUP: reload the config file; a config that fails keeps the old one running.
  */
 import { QsError } from '../host/errors.ts';
-import { loadConfigFile } from '../host/load-config.ts';
-import { Runtime } from '../host/runtime.ts';
+import { loadConfigFile } from '../runtime/load-config.ts';
+import { Runtime } from '../runtime/runtime.ts';
 import { dataDir, makeLogger, resolveConfig } from './common.ts';
 import { banner } from './banner.ts';
 

@@ -4,7 +4,7 @@
  * `/mercure/health/<name>/ready|live` the hubs named `<name>`.
  * Hubs register themselves in the app registry under `mercure.hub.<name>`.
  */
-import type { TransportHealth } from '../pubsub/transport.ts';
+import type { TransportHealth } from '../transports/core/contract.ts';
 import { GoStruct, goMarshal } from './go-json.ts';
 
 /** What a hub exposes to health checks. */

@@ -7,8 +7,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { HttpContext } from '../http/handler.ts';
-import type { TopicSelectorStore } from '../pubsub/topic-selector.ts';
-import type { Update } from '../pubsub/transport.ts';
+import type { TopicSelectorStore } from '../topics/topic-selector.ts';
+import type { Update } from '../transports/core/contract.ts';
 import { extractToken } from './authorize.ts';
 import { parsePostForm } from './form.ts';
 import { httpError, sniffContentType, statusError } from './http-util.ts';

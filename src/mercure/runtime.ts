@@ -3,8 +3,8 @@
  * module, read on every request. Nothing here is per request.
  */
 import type { Logger } from 'pino';
-import type { Transport } from '../pubsub/transport.ts';
-import type { TopicSelectorStore } from '../pubsub/topic-selector.ts';
+import type { Transport } from '../transports/core/contract.ts';
+import type { TopicSelectorStore } from '../topics/topic-selector.ts';
 import type { TokenVerifier } from './jwt.ts';
 import type { HubMetrics } from './metrics.ts';
 import type { OriginList } from './origins.ts';

@@ -26,7 +26,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Subscriber, Update } from '../pubsub/transport.ts';
+import type { Subscriber, Update } from '../transports/core/contract.ts';
 import { HijackedStream, hijack } from '../http/hijack.ts';
 import { HEARTBEAT_CHUNK, framedBatch, plainBatch, resetBatches } from './sse-framing.ts';
 import { type BeatList, type Beating, type Deadlined, beatList, deadlines } from './stream-clock.ts';

@@ -3,7 +3,7 @@
  * (§4.3) and the private updates published when a subscriber connects or
  * disconnects (§4.2). JSON is Go's `MarshalIndent(v, "", "  ")`, byte for byte.
  */
-import type { SubscriberInfo } from '../pubsub/transport.ts';
+import type { SubscriberInfo } from '../transports/core/contract.ts';
 import { GoStruct, goMarshalIndent, queryEscape } from './go-json.ts';
 
 export const JSONLD_CONTEXT = 'https://mercure.rocks/';

@@ -7,8 +7,8 @@
  */
 import { ConfigError } from '../host/errors.ts';
 import type { ModuleConfig, ModuleContext } from '../host/module.ts';
-import { parseTransportUrl } from '../pubsub/modules.ts';
-import type { Transport } from '../pubsub/transport.ts';
+import { parseTransportUrl } from '../transports/bolt/module.ts';
+import type { Transport } from '../transports/core/contract.ts';
 import { replaceEnv, type MercureConfig } from './config.ts';
 
 /** Turns a legacy transport URL into a module name and its config. */

@@ -119,7 +119,7 @@ export async function startPostgres(): Promise<PostgresServer> {
 }
 
 /** One delivered update, as a backend sink saw it. */
-export interface Seen { update: import('../../src/pubsub/transport.ts').Update; seq: bigint }
+export interface Seen { update: import('../../src/transports/core/contract.ts').Update; seq: bigint }
 
 /**
  * A BackendSink that records what it gets and lets a test await a condition

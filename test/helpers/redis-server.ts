@@ -14,8 +14,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { BackendSink, Update } from '../../src/pubsub/transport.ts';
-import { RedisBackend, type RedisBackendOptions } from '../../src/pubsub/redis.ts';
+import type { BackendSink, Update } from '../../src/transports/core/contract.ts';
+import { RedisBackend, type RedisBackendOptions } from '../../src/transports/redis/backend.ts';
 
 const run = promisify(execFile);
 

@@ -5,7 +5,7 @@ import { Instance } from '../../src/host/instance.ts';
 import { registerModule, type App, type ModuleContext } from '../../src/host/module.ts';
 import { UsagePool, stableKey } from '../../src/host/usage-pool.ts';
 import { QsError } from '../../src/host/errors.ts';
-import { Runtime } from '../../src/host/runtime.ts';
+import { Runtime } from '../../src/runtime/runtime.ts';
 
 const events: string[] = [];
 

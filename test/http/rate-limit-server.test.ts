@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { adaptCaddyfile } from '../../directives/adapter.ts';
 import { Instance } from '../../src/host/instance.ts';
 import { UsagePool } from '../../src/host/usage-pool.ts';
-import { registerStandardModules } from '../../src/standard.ts';
+import { registerStandardModules } from '../../src/runtime/standard.ts';
 import type { HttpApp } from '../../src/http/app.ts';
 import { REGISTRY_KEY, type RedisStorage } from '../../src/storage/redis-storage.ts';
 import { type RedisServer, redisSkipReason, startRedis } from '../helpers/redis-server.ts';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCaddyfile } from '../../grammar/index.ts';
-import { Dispenser } from '../../directives/dispenser.ts';
+import { Dispenser } from '../../src/caddyfile/dispenser.ts';
 import { parseMercure } from '../../directives/mercure.ts';
 import { adaptCaddyfile } from '../../directives/adapter.ts';
 import { isValidOrigin } from '../../src/mercure/origins.ts';

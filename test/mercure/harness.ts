@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { mintToken } from '../../src/mercure/token.ts';
 import { MercureHub } from '../../src/mercure/hub.ts';
 import type { MercureConfig } from '../../src/mercure/config.ts';
-import { registerPubsubModules } from '../../src/pubsub/modules.ts';
+import { registerPubsubModules } from '../../src/transports/bolt/module.ts';
 import type { ModuleInfo } from '../../src/host/module.ts';
 import type { HttpContext } from '../../src/http/handler.ts';
 import { ensureModules, testModuleContext, type TestContext, type TestContextOptions } from '../helpers/module-context.ts';

@@ -4,7 +4,7 @@
  */
 import type { Module, ModuleConfig, ModuleContext, Storage } from '../../src/host/module.ts';
 import type { UsagePool } from '../../src/host/usage-pool.ts';
-import { registerStandardModules } from '../../src/standard.ts';
+import { registerStandardModules } from '../../src/runtime/standard.ts';
 import { testModuleContext } from '../helpers/module-context.ts';
 
 export interface TestContext extends ModuleContext {
