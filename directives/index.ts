@@ -7,8 +7,6 @@ import { registerCoreDirectives } from './core.ts';
 import { registerHttpDirectives } from './http.ts';
 import { registerRedisStorageAndRateLimit } from './rate-limit.ts';
 import { registerMercureDirective } from './mercure.ts';
-import { registerPostgresTransportDirective } from '../src/transports/postgres/caddyfile.ts';
-import { registerRedisTransportDirective } from '../src/transports/redis/caddyfile.ts';
 
 let done = false;
 
@@ -18,10 +16,8 @@ export function registerAllDirectives(): void {
   registerCoreDirectives();
   // --- http core: matchers, handlers, tls, log, reverse_proxy ---
   registerHttpDirectives();
-  // --- mercure hub and transports ---
+  // --- mercure hub (its transport sub-blocks come from the transport descriptors) ---
   registerMercureDirective();
-  registerPostgresTransportDirective();
-  registerRedisTransportDirective();
   // --- redis storage, rate_limit ---
   registerRedisStorageAndRateLimit();
   // --- php_server / php_fastcgi ---

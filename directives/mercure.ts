@@ -21,7 +21,7 @@
  *         name <name>                          # default "default"
  *         ui
  *         demo
- *         transport <name> [{ … }]             # default bolt; see directives/transports/
+ *         transport <name> [{ … }]             # default bolt; see src/transports/<name>/caddyfile.ts
  *         transport_url <url>                  # deprecated
  *         license <key>                        # accepted and ignored (commercial configs)
  *     }
@@ -36,7 +36,7 @@ import { isValidOrigin } from '../src/mercure/origins.ts';
 import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { registerHandlerDirective } from './registry.ts';
 import { parseBlock, type SubTable } from '../src/caddyfile/table.ts';
-import { transportNames, transportParser } from '../src/transports/core/descriptor.ts';
+import { transportDescriptor, transportNames } from '../src/transports/core/descriptor.ts';
 import { parseInt10 } from '../src/caddyfile/values.ts';
 
 function jwtKey(d: Dispenser): { key: string; alg?: string } {
@@ -56,7 +56,7 @@ function origins(d: Dispenser): string[] {
 function transport(d: Dispenser): Record<string, unknown> {
   const nameTok = d.nextArg();
   if (!nameTok) throw d.argErr();
-  const parse = transportParser(nameTok.text);
+  const parse = transportDescriptor(nameTok.text)?.parseBlock;
   if (!parse) throw unknownName('Mercure transport', nameTok.text, nameTok.span, transportNames());
   return { name: nameTok.text, ...parse(d) };
 }

@@ -4,14 +4,10 @@
  * errors raised long after parsing can still cite file:line:col.
  */
 
-/** Where a token or node starts. line and column are 1-based. */
-export interface Span {
-  file: string;
-  line: number;
-  column: number;
-  /** Import chain, innermost last: "Caddyfile:3 (import common)". Empty when not imported. */
-  imports?: string[];
-}
+import type { Span } from '../src/host/span.ts';
+
+export type { Span };
+export { formatSpan } from '../src/host/span.ts';
 
 /** How a token was written. '' = bare word, '"' = double quotes, '`' = backticks, '<' = heredoc. */
 export type QuoteKind = '' | '"' | '`' | '<';
@@ -53,9 +49,4 @@ export interface Caddyfile {
   blocks: ServerBlock[];
   /** `&(name) { … }` definitions, by name. */
   namedRoutes: Record<string, ServerBlock>;
-}
-
-/** Renders a span as `file:line:col`. */
-export function formatSpan(s: Span): string {
-  return `${s.file}:${s.line}:${s.column}`;
 }

@@ -3,8 +3,7 @@
  * error table; test/host/errors.test.ts keeps the two in sync). Config errors
  * carry a span and render as `file:line:col: message`.
  */
-import type { Span } from '../../grammar/ast.ts';
-import { formatSpan } from '../../grammar/ast.ts';
+import { formatSpan, type Span } from './span.ts';
 
 /** Code → one-line description. Add a code here and in README.md together. */
 export const ERROR_CODES = {

@@ -12,14 +12,10 @@ import {
 } from './module.ts';
 import type { UsagePool } from './usage-pool.ts';
 import { toMs } from './duration.ts';
+import { spanOf } from './span.ts';
 
 export interface InstanceDeps { log: Logger; pool: UsagePool; dataDir: string }
 
-/** Parses a `@span` string back into a span for error messages. */
-function spanOf(cfg: ModuleConfig): { file: string; line: number; column: number } | undefined {
-  const m = typeof cfg['@span'] === 'string' ? /^(.*):(\d+):(\d+)$/.exec(cfg['@span']) : null;
-  return m ? { file: m[1]!, line: Number(m[2]), column: Number(m[3]) } : undefined;
-}
 
 const APP_ORDER = ['tls', 'http'];
 

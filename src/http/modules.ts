@@ -1,6 +1,7 @@
 /**
  * Registers the HTTP core modules: the http and tls apps, handlers, matchers
- * and reverse_proxy transports. Called once from src/standard.ts.
+ * and reverse_proxy transports, and rate_limit (mholt/caddy-ratelimit). Called once
+ * from src/runtime/standard.ts.
  */
 import { registerModule } from '../host/module.ts';
 import { HttpApp } from './app.ts';
@@ -21,6 +22,7 @@ import {
 import { ReverseProxy } from './reverse-proxy/handler.ts';
 import { HttpTransport } from './reverse-proxy/transport-http.ts';
 import { TlsApp } from './tls/app.ts';
+import { RateLimitHandler } from './rate-limit/handler.ts';
 
 let done = false;
 
@@ -41,6 +43,7 @@ export function registerHttpModules(): void {
   m('http.handlers.file_server', (cfg) => new FileServer(cfg));
   m('http.handlers.reverse_proxy', (cfg) => new ReverseProxy(cfg));
   m('http.reverse_proxy.transport.http', (cfg) => new HttpTransport(cfg));
+  m('http.handlers.rate_limit', (cfg) => new RateLimitHandler(cfg));
   // matchers
   m('http.matchers.path', (cfg) => new PathMatcher(cfg));
   m('http.matchers.path_regexp', (cfg) => new PathRegexpMatcher(cfg));

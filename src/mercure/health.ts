@@ -2,9 +2,11 @@
  * Hub health for the admin API (Mercure's `admin.api.mercure_health`):
  * `GET /mercure/health/ready|live` checks every hub, and
  * `/mercure/health/<name>/ready|live` the hubs named `<name>`.
- * Hubs register themselves in the app registry under `mercure.hub.<name>`.
+ * Hubs register themselves in the app registry under `mercure.hub.<name>`, and
+ * the route itself under `admin:/mercure/health/` (src/runtime/admin.ts serves it).
  */
 import type { TransportHealth } from '../transports/core/contract.ts';
+import { ADMIN_ROUTE_PREFIX, type AdminRoute } from '../host/services.ts';
 import { GoStruct, goMarshal } from './go-json.ts';
 
 /** What a hub exposes to health checks. */
@@ -14,21 +16,35 @@ export interface HealthCheckable {
 }
 
 const PREFIX = 'mercure.hub.';
+const ROUTE_KEY = `${ADMIN_ROUTE_PREFIX}/mercure/health/`;
 
-/** Adds hub to the registry under its name (several hubs may share a name). */
-export function registerHub(registry: Map<string, unknown>, hub: HealthCheckable): void {
+/**
+ * Adds hub to the registry under its name (several hubs may share a name), and
+ * the `/mercure/health/` admin route while any hub is registered.
+ */
+export function registerHub(registry: Map<string, unknown>, hub: HealthCheckable, onError?: (detail: string) => void): void {
   const key = PREFIX + hub.name;
   let set = registry.get(key) as Set<HealthCheckable> | undefined;
   if (!set) registry.set(key, (set = new Set()));
   set.add(hub);
+  if (!registry.has(ROUTE_KEY)) registry.set(ROUTE_KEY, healthAdminRoute(registry, onError));
 }
 
-/** Removes hub from the registry. */
+/** Removes hub from the registry (and the admin route with the last hub). */
 export function unregisterHub(registry: Map<string, unknown>, hub: HealthCheckable): void {
   const key = PREFIX + hub.name;
   const set = registry.get(key) as Set<HealthCheckable> | undefined;
   set?.delete(hub);
   if (set?.size === 0) registry.delete(key);
+  if (![...registry.keys()].some((k) => k.startsWith(PREFIX))) registry.delete(ROUTE_KEY);
+}
+
+function healthAdminRoute(registry: Map<string, unknown>, onError?: (detail: string) => void): AdminRoute {
+  return async (req, res, path) => {
+    const a = await mercureHealthRoute(path, req.method ?? 'GET', registry, onError);
+    res.writeHead(a.status, a.headers);
+    res.end(a.body);
+  };
 }
 
 /** An admin API answer. */

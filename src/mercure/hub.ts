@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { ConfigError } from '../host/errors.ts';
 import { toMs } from '../host/duration.ts';
+import { spanOf } from '../host/span.ts';
 import type { CleanerUpper, ModuleContext, Provisioner, Validator } from '../host/module.ts';
 import type { HttpContext, HttpHandler, Next } from '../http/handler.ts';
 import { TopicSelectorStore, defaultSelectorStore } from '../topics/topic-selector.ts';
@@ -69,9 +70,7 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
 
   async provision(ctx: ModuleContext): Promise<void> {
     const c = this.config;
-    const span = c['@span'];
-    const fail = (msg: string, cause?: unknown) =>
-      new ConfigError('ERR_CFG_VALUE', undefined, span ? `${msg} (${span})` : msg, { cause });
+    const fail = (msg: string, cause?: unknown) => new ConfigError('ERR_CFG_VALUE', spanOf(c), msg, { cause });
     for (const k of Object.keys(c)) if (!CONFIG_KEYS.has(k)) throw new ConfigError('ERR_CFG_JSON', undefined, `http.handlers.mercure: unknown field "${k}"`);
     if (c.protocol_version_compatibility !== undefined && c.protocol_version_compatibility !== 7) {
       throw fail(`compatibility mode only supports protocol version 7`);
@@ -99,6 +98,7 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
       if (err instanceof ConfigError) throw err;
       throw fail(`transport: ${(err as Error).message}`, err);
     }
+    transport.useSelectorStore(selectors);
 
     const ms = (v: unknown, d: number) => {
       try { return toMs(v, d); } catch (err) { throw fail((err as Error).message); }
@@ -131,7 +131,7 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
     if (ui) this.#ui = new UiFiles();
     this.#demo = c.demo === true;
     this.#registry = ctx.app.registry;
-    registerHub(this.#registry, this);
+    registerHub(this.#registry, this, (detail) => ctx.log.error(detail));
   }
 
   #keySource(jwksUrl: string | undefined, jwt: { key: string; alg?: string } | undefined, fail: (m: string, c?: unknown) => Error): KeySource | undefined {

@@ -3,29 +3,29 @@
  * `mercure.transports.<name>`), else the deprecated `transport_url`, else
  * (only when neither is set) `MERCURE_TRANSPORT_URL` with a deprecation
  * warning, else bolt with its default file `<dataDir>/mercure.db`.
- * Other transports register their legacy URL schemes here.
+ * Legacy URLs resolve through the registered transport descriptors' schemes.
  */
 import { ConfigError } from '../host/errors.ts';
 import type { ModuleConfig, ModuleContext } from '../host/module.ts';
-import { parseTransportUrl } from '../transports/bolt/module.ts';
+import type { Span } from '../host/span.ts';
+import { transportForScheme } from '../transports/core/descriptor.ts';
+import { goQuote, redactedUrl } from '../transports/core/legacy-url.ts';
 import type { Transport } from '../transports/core/contract.ts';
 import { replaceEnv, type MercureConfig } from './config.ts';
 
-/** Turns a legacy transport URL into a module name and its config. */
-export type TransportUrlParser = (url: string) => { name: string; config: ModuleConfig };
-
-const urlSchemes = new Map<string, TransportUrlParser>();
-
-/** Lets a transport accept `transport_url <scheme>://…` (e.g. redis, rediss). */
-export function registerTransportUrlScheme(scheme: string, parse: TransportUrlParser): void {
-  urlSchemes.set(scheme, parse);
-}
-
-/** Resolves a legacy URL: a registered scheme, else local/bolt. */
-export function resolveTransportUrl(url: string): { name: string; config: ModuleConfig } {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
-  const custom = scheme ? urlSchemes.get(scheme) : undefined;
-  return custom ? custom(url) : parseTransportUrl(url);
+/**
+ * Resolves a legacy URL through the transport that registered its scheme.
+ * An unparsable URL or an unknown scheme fails with the Go hub's text.
+ */
+export function resolveTransportUrl(url: string, span?: Span): { name: string; config: ModuleConfig } {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
+  const d = scheme ? transportForScheme(scheme) : undefined;
+  if (d) return { name: d.name, config: d.parseUrl(url, span) };
+  let u: URL | undefined;
+  try { u = new URL(url); } catch { /* reported below */ }
+  const dsn = goQuote(redactedUrl(url, u));
+  const detail = u ? `${dsn}: invalid transport: no such transport available` : `${dsn}: invalid transport: parse ${goQuote(url)}: invalid URL`;
+  throw new ConfigError('ERR_CFG_VALUE', span, detail);
 }
 
 /** The module name and config the hub will load. */

@@ -2,7 +2,7 @@
  * The local admin endpoint (Caddy's, default localhost:2019; `admin off`
  * disables it): GET /config/[path], POST /load, POST /adapt, POST /stop,
  * GET /metrics, plus routes modules register in the app registry under
- * `admin:<path prefix>` (Mercure's /mercure/health/…).
+ * `admin:<path prefix>` (Mercure's /mercure/health/… while a hub runs).
  * Only loopback Host headers are accepted, against DNS rebinding.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,9 +10,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { adaptText, type AdapterName } from './load-config.ts';
 import type { Runtime } from './runtime.ts';
-import { mercureHealthRoute } from '../mercure/health.ts';
-
-export type AdminRoute = (req: IncomingMessage, res: ServerResponse, path: string) => void | Promise<void>;
+import { ADMIN_ROUTE_PREFIX, type AdminRoute } from '../host/services.ts';
 
 function sendJSON(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -92,14 +90,8 @@ export class AdminServer {
       }
       return sendJSON(res, 200, node);
     }
-    if (path.startsWith('/mercure/health/')) {
-      const a = await mercureHealthRoute(path, method, rt.instance?.app.registry ?? new Map(), (detail) => rt.log.error(detail));
-      res.writeHead(a.status, a.headers);
-      res.end(a.body);
-      return;
-    }
     for (const [key, route] of rt.instance?.app.registry ?? []) {
-      if (key.startsWith('admin:') && path.startsWith(key.slice(6))) return (route as AdminRoute)(req, res, path);
+      if (key.startsWith(ADMIN_ROUTE_PREFIX) && path.startsWith(key.slice(ADMIN_ROUTE_PREFIX.length))) return (route as AdminRoute)(req, res, path);
     }
     sendJSON(res, 404, { error: `not found: ${path}` });
   }

@@ -1,28 +1,42 @@
 /**
- * The one list that registers every module (Caddy's modules/standard).
- * Visible order, nothing lost to import side effects.
+ * The one list that registers every standard module (Caddy's modules/standard):
+ * visible order, nothing lost to import side effects. A new transport is one
+ * folder under src/transports/ and one line in TRANSPORTS.
  */
 import { registerModule } from '../host/module.ts';
+import { registerAllDirectives } from '../../directives/index.ts';
 import { registerHttpModules } from '../http/modules.ts';
-import { registerRedisStorageAndRateLimitModules } from '../storage/modules.ts';
+import { registerStorageModules } from '../storage/modules.ts';
 import { registerMercureModules } from '../mercure/modules.ts';
-import { registerPubsubModules } from '../transports/bolt/module.ts';
-import { registerPostgresTransport } from '../transports/postgres/module.ts';
-import { registerRedisTransport } from '../transports/redis/module.ts';
-import { registerTransportUrlScheme } from '../mercure/transport-loader.ts';
+import { registerTransport, type TransportDescriptor } from '../transports/core/descriptor.ts';
+import { localTransport } from '../transports/local/index.ts';
+import { boltTransport } from '../transports/bolt/index.ts';
+import { redisTransport } from '../transports/redis/index.ts';
+import { postgresTransport } from '../transports/postgres/index.ts';
+
+/** Every standard Mercure transport, by descriptor. */
+export const TRANSPORTS: readonly TransportDescriptor<any>[] = [
+  localTransport,
+  boltTransport,
+  redisTransport,
+  postgresTransport,
+];
 
 let done = false;
 
 export function registerStandardModules(): void {
   if (done) return;
   done = true;
-  // --- http core ---
+  // --- http core, rate_limit ---
   registerHttpModules();
+  // --- storage: file_system, redis ---
+  registerStorageModules();
   // --- mercure hub and transports ---
   registerMercureModules(registerModule);
-  registerPubsubModules(registerModule);
-  registerPostgresTransport(registerModule, registerTransportUrlScheme);
-  registerRedisTransport(registerModule, registerTransportUrlScheme);
-  // --- redis storage, rate_limit ---
-  registerRedisStorageAndRateLimitModules();
+  for (const t of TRANSPORTS) {
+    registerModule(t.module);
+    registerTransport(t);
+  }
+  // --- Caddyfile directives (the mercure directive reads the transports' block parsers) ---
+  registerAllDirectives();
 }

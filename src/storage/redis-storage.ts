@@ -13,13 +13,12 @@ import { posix } from 'node:path';
 import type { CleanerUpper, ModuleContext, Provisioner, Storage } from '../host/module.ts';
 import type { UsagePool } from '../host/usage-pool.ts';
 import { QsError } from '../host/errors.ts';
+import { REDIS_STORAGE_SERVICE } from '../host/services.ts';
 import { type RedisStorageConfig, type ResolvedRedisConfig, ignoredOptions, resolveConfig } from './config.ts';
 import { type RedisConnection, type StorageClient, openConnection, poolKey } from './connection.ts';
 import { open, parseEnvelope, seal } from './envelope.ts';
 import { RedisLocker } from './locks.ts';
 
-/** Key of the provisioned storage in `ctx.app.registry`. */
-export const REGISTRY_KEY = 'caddy.storage.redis';
 
 /** What `stat()` reports, as CertMagic's KeyInfo. */
 export interface KeyInfo { key: string; modified: Date; size: number; isTerminal: boolean }
@@ -54,8 +53,8 @@ export class RedisStorage implements Storage, Provisioner, CleanerUpper {
     this.#poolKey = key;
     this.#locker = new RedisLocker(this.#conn.client);
     // The first Redis storage of a config (the global `storage`, provisioned before the apps) is the one to share.
-    if (!ctx.app.registry.has(REGISTRY_KEY)) {
-      ctx.app.registry.set(REGISTRY_KEY, this);
+    if (!ctx.app.registry.has(REDIS_STORAGE_SERVICE)) {
+      ctx.app.registry.set(REDIS_STORAGE_SERVICE, this);
       this.#registry = ctx.app.registry;
     }
     ctx.log.info({ client_type: settings.connection.clientType, address: settings.connection.addresses, key_prefix: settings.keyPrefix },
@@ -171,7 +170,7 @@ export class RedisStorage implements Storage, Provisioner, CleanerUpper {
   async cleanup(): Promise<void> {
     await this.#locker?.close();
     this.#locker = undefined;
-    if (this.#registry?.get(REGISTRY_KEY) === this) this.#registry.delete(REGISTRY_KEY);
+    if (this.#registry?.get(REDIS_STORAGE_SERVICE) === this) this.#registry.delete(REDIS_STORAGE_SERVICE);
     this.#registry = undefined;
     const key = this.#poolKey;
     this.#poolKey = undefined;

@@ -35,6 +35,11 @@ class Generations<V> {
     return o;
   }
 
+  /** Looks without promoting (for tests and diagnostics). */
+  peek(a: string, b: string): V | undefined {
+    return this.#young.get(a)?.get(b) ?? this.#old.get(a)?.get(b);
+  }
+
   set(a: string, b: string, v: V): void {
     if (this.#count >= this.#half) {
       this.#old = this.#young;
@@ -68,6 +73,11 @@ export class TopicSelectorStore {
     const result = this.template(selector)?.test(topic) ?? false;
     this.#matches?.set(selector, topic, result);
     return result;
+  }
+
+  /** Whether this store has cached the match of (topic, selector), without touching it. */
+  cached(topic: string, selector: string): boolean {
+    return this.#matches?.peek(selector, topic) !== undefined;
   }
 
   /** The compiled template for a selector containing `{`, or undefined when it is not a valid template. */

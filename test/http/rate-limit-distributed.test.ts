@@ -11,7 +11,8 @@ import { type RedisServer, redisSkipReason, startRedis } from '../helpers/redis-
 import { RateLimitHandler } from '../../src/http/rate-limit/handler.ts';
 import type { RateLimitConfig } from '../../src/http/rate-limit/config.ts';
 import { STORAGE_PREFIX } from '../../src/http/rate-limit/distributed.ts';
-import { REGISTRY_KEY, type RedisStorage } from '../../src/storage/redis-storage.ts';
+import type { RedisStorage } from '../../src/storage/redis-storage.ts';
+import { REDIS_STORAGE_SERVICE as REGISTRY_KEY } from '../../src/host/services.ts';
 import { CONNECTION_NAME } from '../../src/storage/connection.ts';
 import { testContext } from '../storage/context.ts';
 import { Clock, mount } from '../storage/http-server.ts';

@@ -15,7 +15,8 @@ import { Instance } from '../../src/host/instance.ts';
 import { UsagePool } from '../../src/host/usage-pool.ts';
 import { registerStandardModules } from '../../src/runtime/standard.ts';
 import type { HttpApp } from '../../src/http/app.ts';
-import { REGISTRY_KEY, type RedisStorage } from '../../src/storage/redis-storage.ts';
+import type { RedisStorage } from '../../src/storage/redis-storage.ts';
+import { REDIS_STORAGE_SERVICE as REGISTRY_KEY } from '../../src/host/services.ts';
 import { type RedisServer, redisSkipReason, startRedis } from '../helpers/redis-server.ts';
 
 registerStandardModules();

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { mintToken } from '../../src/mercure/token.ts';
 import { MercureHub } from '../../src/mercure/hub.ts';
 import type { MercureConfig } from '../../src/mercure/config.ts';
-import { registerPubsubModules } from '../../src/transports/bolt/module.ts';
-import type { ModuleInfo } from '../../src/host/module.ts';
+import { localTransport } from '../../src/transports/local/index.ts';
+import { boltTransport } from '../../src/transports/bolt/index.ts';
 import type { HttpContext } from '../../src/http/handler.ts';
 import { ensureModules, testModuleContext, type TestContext, type TestContextOptions } from '../helpers/module-context.ts';
 
@@ -17,11 +17,7 @@ export const P = '!ChangePublisher!';
 export const S = '!ChangeSubscriber!';
 export const HUB = '/.well-known/mercure';
 
-{
-  const infos: ModuleInfo<any, any>[] = [];
-  registerPubsubModules((i) => infos.push(i));
-  ensureModules(infos);
-}
+ensureModules([localTransport.module, boltTransport.module]);
 
 export interface TestHub {
   url: string;

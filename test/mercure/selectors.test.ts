@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseConfig, publish, pubToken, startHub, subscribe, subToken, topics } from './harness.ts';
+import { defaultSelectorStore } from '../../src/topics/topic-selector.ts';
 
 interface Row {
   name: string;
@@ -69,4 +70,21 @@ test('topic selectors and private updates (27-44)', async (t) => {
       s.close();
     }
   }
+});
+
+test('topic_selector_cache sizes the store delivery matches through, not only publish authorisation', async (t) => {
+  const h = await startHub(baseConfig({ anonymous: true, cache: { size: 1000 } }));
+  t.after(() => h.close());
+  const store = h.hub.runtime.selectors;
+  assert.notEqual(store, defaultSelectorStore(), 'a non-default size gets its own store');
+  const selector = `${E}/cache-probe/{id}`, topic = `${E}/cache-probe/7`;
+  const s = await subscribe(h.url, topics(selector), {});
+  try {
+    assert.equal((await publish(h.url, await pubToken(), [['topic', topic], ['id', 'cache-probe']])).status, 200);
+    await s.waitForText('id: cache-probe\n');
+  } finally {
+    s.close();
+  }
+  assert.equal(store.cached(topic, selector), true, 'delivery matched through the hub\'s store');
+  assert.equal(defaultSelectorStore().cached(topic, selector), false, 'not through the process-wide one');
 });

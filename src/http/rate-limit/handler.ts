@@ -13,7 +13,7 @@ import type { UsagePool } from '../../host/usage-pool.ts';
 import { HttpError, QsError } from '../../host/errors.ts';
 import { formatDuration, toMs } from '../../host/duration.ts';
 import { getModule } from '../../host/module.ts';
-import { REGISTRY_KEY as STORAGE_REGISTRY_KEY } from '../../storage/redis-storage.ts';
+import { REDIS_STORAGE_SERVICE as STORAGE_REGISTRY_KEY } from '../../host/services.ts';
 import type { HttpContext, HttpHandler, Next, RequestMatcher } from '../handler.ts';
 import { setPlaceholder } from '../replacer.ts';
 import { loadMatcherSets, matchesAny } from '../routes.ts';

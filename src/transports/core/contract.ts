@@ -6,6 +6,8 @@
  * serialisation and back-pressure live in the core, once.
  */
 
+import type { TopicSelectorStore } from '../../topics/topic-selector.ts';
+
 /** One Mercure update. IDs are final before dispatch (the hub assigns urn:uuid:<v7> when none is given). */
 export interface Update {
   id: string;
@@ -71,6 +73,12 @@ export interface Transport {
   subscribers(): Promise<{ lastEventId: string; subscribers: SubscriberInfo[] }>;
   lastEventId(): Promise<string>;
   health(): Promise<TransportHealth>;
+  /**
+   * Matches topics for delivery through this store (the hub's, sized by
+   * `topic_selector_cache`). Hubs sharing one pooled transport share one
+   * store: the last hub provisioned sets it.
+   */
+  useSelectorStore(store: TopicSelectorStore): void;
   /** Idempotent. Ends every local stream. */
   close(): Promise<void>;
 }

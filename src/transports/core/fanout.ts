@@ -86,7 +86,7 @@ export class Fanout implements Transport {
   }
 
   /** Replaces the match cache (the hub's `SetTopicSelectorStore`). */
-  setSelectorStore(store: TopicSelectorStore): void { this.#store = store; }
+  useSelectorStore(store: TopicSelectorStore): void { this.#store = store; }
 
   dispatch(update: Update): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());

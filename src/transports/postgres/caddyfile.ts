@@ -12,7 +12,7 @@
  *     }
  *
  * libpq connection parameters go in the URL's query (sslmode, application_name,
- * connect_timeout, options, …; see src/pubsub/postgres-url.ts for the list).
+ * connect_timeout, options, …; see url.ts for the list).
  * An unknown one is an error at the URL's position.
  *
  * The deprecated form `transport_url postgres://…` (or `postgresql://…`) is
@@ -22,7 +22,6 @@ import { checkPostgresConfig, postgresConfigFromUrl, type PostgresTransportConfi
 import { validatePostgresUrl } from './url.ts';
 import type { Dispenser } from '../../caddyfile/dispenser.ts';
 import { parseBlock, type SubTable } from '../../caddyfile/table.ts';
-import { registerTransportParser } from '../core/descriptor.ts';
 
 const TABLE: SubTable = {
   url: {
@@ -55,8 +54,3 @@ export function parsePostgresTransport(d: Dispenser): PostgresTransportConfig {
 
 /** Parses the deprecated `transport_url postgres://…` form (see postgresConfigFromUrl). */
 export const parsePostgresUrl = postgresConfigFromUrl;
-
-/** Registers `transport postgres { … }` (one line in directives/index.ts). */
-export function registerPostgresTransportDirective(): void {
-  registerTransportParser('postgres', parsePostgresTransport);
-}

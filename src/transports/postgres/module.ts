@@ -5,7 +5,7 @@
  * config share one set of connections and a reload that keeps the config keeps
  * them (and this node's presence rows).
  */
-import type { Span } from '../../../grammar/ast.ts';
+import { spanOf, withSpan, type Span } from '../../host/span.ts';
 import { ConfigError, unknownName } from '../../host/errors.ts';
 import { toMs } from '../../host/duration.ts';
 import type { ModuleConfig, ModuleContext, ModuleInfo } from '../../host/module.ts';
@@ -33,10 +33,6 @@ export interface PostgresTransportConfig extends ModuleConfig {
 const OPTION_KEYS = ['retention_max_rows', 'retention_max_age', 'retention_interval', 'presence_heartbeat', 'presence_ttl'] as const;
 const DURATIONS = ['retention_max_age', 'retention_interval', 'presence_heartbeat', 'presence_ttl'] as const;
 
-function spanOf(cfg: ModuleConfig): Span | undefined {
-  const m = typeof cfg['@span'] === 'string' ? /^(.*):(\d+):(\d+)$/.exec(cfg['@span']) : null;
-  return m ? { file: m[1]!, line: Number(m[2]), column: Number(m[3]) } : undefined;
-}
 
 /** Type, range and URL checks (pure); returns the programmatic options without log and node ID. */
 export function checkPostgresConfig(cfg: PostgresTransportConfig): PostgresOptions {
@@ -107,10 +103,6 @@ export function postgresConfigFromUrl(url: string, span?: Span): PostgresTranspo
   return out;
 }
 
-function withSpan(cfg: PostgresTransportConfig, span: Span | undefined): PostgresTransportConfig {
-  if (span) cfg['@span'] = `${span.file}:${span.line}:${span.column}`;
-  return cfg;
-}
 
 /** One provisioned use of a pooled PostgreSQL transport (connects and migrates at most once per distinct config). */
 export class PostgresTransport extends PooledTransport {
@@ -131,29 +123,11 @@ export class PostgresTransport extends PooledTransport {
   }
 }
 
-/** The module info, for src/standard.ts. */
+/** The module info (the descriptor in index.ts carries it). */
 export const postgresTransportModule: ModuleInfo<PostgresTransportConfig, PostgresTransport> = {
   id: 'mercure.transports.postgres',
   create: (config) => new PostgresTransport(config),
 };
 
-/** The legacy URL schemes this transport answers, for registerTransportUrlScheme. */
+/** The legacy URL schemes this transport answers. */
 export const POSTGRES_URL_SCHEMES = ['postgres', 'postgresql'] as const;
-
-/** `transport_url` parser in the shape src/mercure/transport-loader.ts expects. */
-export function postgresTransportUrl(url: string): { name: string; config: ModuleConfig } {
-  return { name: 'postgres', config: postgresConfigFromUrl(url) };
-}
-
-/**
- * Registers the module and its legacy URL schemes. One line in src/standard.ts:
- * `registerPostgresTransport(registerModule, registerTransportUrlScheme)`.
- * Taking the registrars as arguments keeps src/pubsub free of src/mercure imports.
- */
-export function registerPostgresTransport(
-  register: (info: ModuleInfo<any, any>) => void,
-  registerUrlScheme: (scheme: string, parse: (url: string) => { name: string; config: ModuleConfig }) => void,
-): void {
-  register(postgresTransportModule);
-  for (const scheme of POSTGRES_URL_SCHEMES) registerUrlScheme(scheme, postgresTransportUrl);
-}

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { PoolConfig } from 'pg';
-import type { Span } from '../../../grammar/ast.ts';
+import type { Span } from '../../host/span.ts';
 import { ConfigError, didYouMean } from '../../host/errors.ts';
 
 /** The libpq parameters accepted as query parameters, each with what it accepts. */

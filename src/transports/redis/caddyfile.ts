@@ -17,14 +17,13 @@
  * `storage redis` global option (caddy-storage-redis).
  *
  * The deprecated form `transport_url redis://[user:password@]host:port/<stream>?tls=1&max_len_approx=<n>`
- * (`rediss://` = TLS) is parsed by parseRedisUrl (src/pubsub/redis-url.ts, re-exported here).
+ * (`rediss://` = TLS) is parsed by parseRedisUrl (url.ts, re-exported here).
  */
 import type { RedisTransportConfig } from './module.ts';
 import { parseRedisUrl } from './url.ts';
 import { parseAddress } from './client.ts';
 import type { Dispenser } from '../../caddyfile/dispenser.ts';
 import { parseBlock, type SubTable } from '../../caddyfile/table.ts';
-import { registerTransportParser } from '../core/descriptor.ts';
 
 export { parseRedisUrl };
 
@@ -71,9 +70,4 @@ export function parseRedisTransport(d: Dispenser): RedisTransportConfig {
     if (raw[k] !== undefined) (config as Record<string, unknown>)[k] = raw[k];
   }
   return config;
-}
-
-/** Registers `transport redis { … }` with the mercure directive (called from directives/index.ts). */
-export function registerRedisTransportDirective(): void {
-  registerTransportParser('redis', parseRedisTransport);
 }

@@ -5,13 +5,14 @@
  * share one set of connections and a reload that keeps the config keeps them.
  */
 import { ConfigError } from '../../host/errors.ts';
+import { spanOf } from '../../host/span.ts';
+import { REDIS_STORAGE_SERVICE as STORAGE_REGISTRY_KEY } from '../../host/services.ts';
 import type { ModuleConfig, ModuleContext, ModuleInfo } from '../../host/module.ts';
 import { newNodeId, PooledTransport } from '../core/pooled.ts';
 import { parseAddress, type RedisClient, type RedisConnection } from './client.ts';
 import { RedisBackend } from './backend.ts';
-import { parseRedisUrl, REDIS_URL_SCHEMES } from './url.ts';
 
-/** The JSON config (what directives/transports/redis.ts produces). */
+/** The JSON config (what caddyfile.ts and url.ts produce). */
 export interface RedisTransportConfig extends ModuleConfig {
   /** `host:port` list; several = Redis Cluster. Empty with address_from_storage. */
   addresses: string[];
@@ -35,14 +36,6 @@ export interface RedisTransportConfig extends ModuleConfig {
  */
 export interface RedisClientSource {
   client(): RedisClient;
-}
-
-/** Where caddy.storage.redis registers itself in ctx.app.registry. */
-const STORAGE_REGISTRY_KEY = 'caddy.storage.redis';
-
-function spanOf(cfg: ModuleConfig) {
-  const m = typeof cfg['@span'] === 'string' ? /^(.*):(\d+):(\d+)$/.exec(cfg['@span']) : null;
-  return m ? { file: m[1]!, line: Number(m[2]), column: Number(m[3]) } : undefined;
 }
 
 /** Type and range checks (pure); throws ConfigError at the config's span. */
@@ -100,20 +93,8 @@ export class RedisTransport extends PooledTransport {
   }
 }
 
-/** The module info, for src/standard.ts. */
+/** The module info (the descriptor in index.ts carries it). */
 export const redisTransportModule: ModuleInfo<RedisTransportConfig, RedisTransport> = {
   id: 'mercure.transports.redis',
   create: (config) => new RedisTransport(config),
 };
-
-/**
- * Registers the module and the legacy `transport_url redis://…` / `rediss://…`
- * schemes (called from src/standard.ts, like the other transports).
- */
-export function registerRedisTransport(
-  register: (info: ModuleInfo<any, any>) => void,
-  registerUrlScheme: (scheme: string, parse: (url: string) => { name: string; config: ModuleConfig }) => void,
-): void {
-  register(redisTransportModule);
-  for (const scheme of REDIS_URL_SCHEMES) registerUrlScheme(scheme, (url) => ({ name: 'redis', config: parseRedisUrl(url) }));
-}

@@ -5,12 +5,12 @@
  * The URL path is the stream name; `rediss://` or `tls=1` enables TLS;
  * `max_len_approx` is max_length. Any other query parameter is an error.
  */
-import type { Span } from '../../../grammar/ast.ts';
+import type { Span } from '../../host/span.ts';
 import { ConfigError, unknownName } from '../../host/errors.ts';
 import type { RedisTransportConfig } from './module.ts';
 
 /** The URL schemes that select the Redis transport. */
-export const REDIS_URL_SCHEMES = ['redis', 'rediss'];
+export const REDIS_URL_SCHEMES = ['redis', 'rediss'] as const;
 
 /** Query parameters of the legacy URL. */
 const URL_PARAMS = ['tls', 'max_len_approx'];

@@ -9,9 +9,11 @@ import { test } from 'node:test';
 import { parseCaddyfile } from '../../../grammar/index.ts';
 import { Dispenser } from '../../../src/caddyfile/dispenser.ts';
 import { parseMercure } from '../../../directives/mercure.ts';
-import { transportParser } from '../../../src/transports/core/descriptor.ts';
-import { parsePostgresTransport, parsePostgresUrl, registerPostgresTransportDirective } from '../../../src/transports/postgres/caddyfile.ts';
-import { checkPostgresConfig, postgresTransportModule, postgresTransportUrl, registerPostgresTransport } from '../../../src/transports/postgres/module.ts';
+import { registerStandardModules } from '../../../src/runtime/standard.ts';
+import { resolveTransportUrl } from '../../../src/mercure/transport-loader.ts';
+import { postgresTransport } from '../../../src/transports/postgres/index.ts';
+import { parsePostgresTransport, parsePostgresUrl } from '../../../src/transports/postgres/caddyfile.ts';
+import { checkPostgresConfig, postgresTransportModule } from '../../../src/transports/postgres/module.ts';
 import { LIBPQ_PARAMS, pgConfigFromUrl, redact, validatePostgresUrl } from '../../../src/transports/postgres/url.ts';
 
 /** The `transport postgres` line of a Caddyfile whose mercure block holds `lines`. */
@@ -38,7 +40,7 @@ test('transport postgres: url and every option', () => {
 });
 
 test('transport postgres through the mercure directive', () => {
-  if (!transportParser('postgres')) registerPostgresTransportDirective();
+  registerStandardModules();
   const { file } = parseCaddyfile(':80 {\n\tmercure {\n\t\ttransport postgres {\n\t\t\turl postgres://h/db\n\t\t}\n\t}\n}\n', { file: 'Caddyfile', env: {} });
   const d = new Dispenser(file.blocks[0]!.body[0]!);
   const cfg = parseMercure(d);
@@ -77,7 +79,8 @@ test('unknown URL options are ERR_CFG_VALUE and list every known libpq parameter
 });
 
 test('legacy transport_url: libpq options stay in the URL, ours move to the config, Go-appended ones are dropped', () => {
-  assert.deepEqual(postgresTransportUrl('postgres://user:password@127.0.0.1/mercure-ha'),
+  registerStandardModules();
+  assert.deepEqual(resolveTransportUrl('postgres://user:password@127.0.0.1/mercure-ha'),
     { name: 'postgres', config: { url: 'postgres://user:password@127.0.0.1/mercure-ha' } });
   assert.deepEqual(parsePostgresUrl('postgresql://h/db?sslmode=disable&retention_max_rows=100&retention_max_age=1h&write_timeout=10s&subscriptions=1&options=-c%20search_path%3Dx'), {
     url: 'postgresql://h/db?sslmode=disable&options=-c%20search_path%3Dx', retention_max_rows: 100, retention_max_age: '1h',
@@ -125,9 +128,7 @@ test('module config checks (JSON configs do not go through the directive)', () =
   assert.throws(() => m.transport, /not provisioned/);
 });
 
-test('registerPostgresTransport registers the module and both legacy schemes', () => {
-  const ids: string[] = [], schemes: string[] = [];
-  registerPostgresTransport((info) => ids.push(info.id), (scheme) => schemes.push(scheme));
-  assert.deepEqual(ids, ['mercure.transports.postgres']);
-  assert.deepEqual(schemes, ['postgres', 'postgresql']);
+test('the postgres descriptor carries the module and both legacy schemes', () => {
+  assert.equal(postgresTransport.module, postgresTransportModule);
+  assert.deepEqual(postgresTransport.schemes, ['postgres', 'postgresql']);
 });

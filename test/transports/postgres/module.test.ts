@@ -7,10 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ModuleContext } from '../../../src/host/module.ts';
-import { registerModule, getModule } from '../../../src/host/module.ts';
 import { UsagePool } from '../../../src/host/usage-pool.ts';
-import { registerTransportUrlScheme, resolveTransportUrl } from '../../../src/mercure/transport-loader.ts';
-import { postgresTransportModule, registerPostgresTransport } from '../../../src/transports/postgres/module.ts';
+import { resolveTransportUrl } from '../../../src/mercure/transport-loader.ts';
+import { postgresTransportModule, type PostgresTransportConfig } from '../../../src/transports/postgres/module.ts';
+import { postgresTransport } from '../../../src/transports/postgres/index.ts';
+import { registerStandardModules } from '../../../src/runtime/standard.ts';
+import { moduleConformance } from '../module-conformance.ts';
 import { postgresSkip, startPostgres, type PostgresServer } from '../../helpers/postgres-server.ts';
 import { fence, Recorder, update } from '../recorder.ts';
 import { testModuleContext } from '../../helpers/module-context.ts';
@@ -19,11 +21,22 @@ function context(pool: UsagePool): ModuleContext {
   return testModuleContext({ pool, dataDir: '/nonexistent' }).ctx;
 }
 
-describe('mercure.transports.postgres', { skip: postgresSkip() }, () => {
-  let server: PostgresServer;
-  before(async () => { server = await startPostgres(); });
-  after(async () => { await server?.destroy(); });
+let server: PostgresServer;
+const skip = postgresSkip() || undefined;
+before(async () => { if (!skip) server = await startPostgres(); });
+after(async () => { await server?.destroy(); });
 
+moduleConformance<PostgresTransportConfig>({
+  descriptor: postgresTransport,
+  skip,
+  config: async () => ({ url: await server.createDatabase() }),
+  different: (c) => ({ ...c, retention_max_rows: 10 }),
+  unreachable: async () => ({ url: `postgres://postgres@127.0.0.1:${server.port}/no_such_database` }),
+  invalid: { url: 'postgres://h/db', retention_max_rows: 1.5 },
+  legacy: ['postgresql://u:p@db/mercure?sslmode=disable&retention_max_rows=5', { url: 'postgresql://u:p@db/mercure?sslmode=disable', retention_max_rows: 5 }],
+});
+
+describe('mercure.transports.postgres', { skip }, () => {
   test('provision migrates; identical configs share one transport; the last cleanup closes it', async () => {
     const url = await server.createDatabase();
     const pool = new UsagePool();
@@ -69,7 +82,7 @@ describe('mercure.transports.postgres', { skip: postgresSkip() }, () => {
   });
 
   test('transport_url postgres://… resolves to this module', () => {
-    if (!getModule(postgresTransportModule.id)) registerPostgresTransport(registerModule, registerTransportUrlScheme);
+    registerStandardModules();
     assert.deepEqual(resolveTransportUrl('postgresql://u:p@db/mercure?sslmode=disable&retention_max_rows=5'), {
       name: 'postgres', config: { url: 'postgresql://u:p@db/mercure?sslmode=disable', retention_max_rows: 5 },
     });

@@ -141,12 +141,9 @@ test('both encodings round-trip every field', () => {
 });
 
 test('a Caddyfile `mercure { transport redis { … } }` adapts to the module config', async () => {
-  const { registerAllDirectives } = await import('../../../directives/index.ts');
-  const { transportParser } = await import('../../../src/transports/core/descriptor.ts');
-  const { registerRedisTransportDirective } = await import('../../../src/transports/redis/caddyfile.ts');
+  const { registerStandardModules } = await import('../../../src/runtime/standard.ts');
   const { adaptText } = await import('../../../src/runtime/load-config.ts');
-  registerAllDirectives();
-  if (!transportParser('redis')) registerRedisTransportDirective();
+  registerStandardModules();
   const caddyfile = (block: string) => `localhost:8080 {\n\tmercure {\n\t\ttransport redis {\n${block}\n\t\t}\n\t}\n}\n`;
   const { config } = adaptText(caddyfile('\t\t\taddresses 127.0.0.1:7000 127.0.0.1:7001\n\t\t\tstream mercure\n\t\t\tmax_length 100'), 'caddyfile', 'Caddyfile');
   const found: unknown[] = [];
@@ -157,11 +154,12 @@ test('a Caddyfile `mercure { transport redis { … } }` adapts to the module con
 });
 
 test('transport_url redis:// and rediss:// resolve to the redis module', async () => {
-  const { registerRedisTransport, redisTransportModule } = await import('../../../src/transports/redis/module.ts');
-  const { registerTransportUrlScheme, resolveTransportUrl } = await import('../../../src/mercure/transport-loader.ts');
-  const registered: string[] = [];
-  registerRedisTransport((info) => registered.push(info.id), registerTransportUrlScheme);
-  assert.deepEqual(registered, [redisTransportModule.id]);
+  const { redisTransportModule } = await import('../../../src/transports/redis/module.ts');
+  const { redisTransport } = await import('../../../src/transports/redis/index.ts');
+  const { registerStandardModules } = await import('../../../src/runtime/standard.ts');
+  const { resolveTransportUrl } = await import('../../../src/mercure/transport-loader.ts');
+  registerStandardModules();
+  assert.equal(redisTransport.module, redisTransportModule);
   assert.deepEqual(resolveTransportUrl('rediss://h:6380/ha?max_len_approx=5'), { name: 'redis', config: { addresses: ['h:6380'], stream: 'ha', tls: true, max_length: 5 } });
   assert.deepEqual(resolveTransportUrl('redis://h/ha'), { name: 'redis', config: { addresses: ['h'], stream: 'ha' } });
 });

@@ -1,10 +1,10 @@
-import { once } from 'node:events';
 /**
  * `mercure.transports.redis` as a host module, against real redis-server
- * processes: pooled sharing across a reload, cleanup (also after a failed
- * provision), `address caddy-storage-redis.alt`, and `tls` with a CA the
+ * processes: the shared module conformance suite, its connections,
+ * `address caddy-storage-redis.alt`, and `tls` with a CA the
  * process trusts (what NODE_EXTRA_CA_CERTS gives in production).
  */
+import { once } from 'node:events';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
@@ -13,6 +13,8 @@ import { Redis } from 'ioredis';
 import type { ModuleContext, Storage } from '../../../src/host/module.ts';
 import { UsagePool } from '../../../src/host/usage-pool.ts';
 import { redisTransportModule, type RedisTransportConfig } from '../../../src/transports/redis/module.ts';
+import { redisTransport } from '../../../src/transports/redis/index.ts';
+import { moduleConformance } from '../module-conformance.ts';
 import { freePort, makeTlsFiles, redisSkipReason, startRedis, streamName, type RedisServer } from '../../helpers/redis-server.ts';
 import { Recorder, update } from '../recorder.ts';
 import { testModuleContext } from '../../helpers/module-context.ts';
@@ -35,50 +37,38 @@ async function ourConnections(s: RedisServer): Promise<number> {
 
 const BOOK = 'https://example.com/books/1';
 
-test('create has no side effects; provision connects; identical configs share one transport; cleanup closes', { skip }, async () => {
-  const stream = streamName();
-  const cfg: RedisTransportConfig = { addresses: [server.address], stream, password: 'pw', '@span': 'Caddyfile:3:5' };
+moduleConformance({
+  descriptor: redisTransport,
+  skip,
+  config: async () => ({ addresses: [server.address], stream: streamName(), password: 'pw' }),
+  different: (c) => ({ ...c, max_length: 10 }),
+  unreachable: async () => ({ addresses: [`127.0.0.1:${await freePort()}`], stream: 's' }),
+  invalid: { addresses: [], stream: 's' },
+  legacy: ['rediss://h:6380/ha?max_len_approx=5', { addresses: ['h:6380'], stream: 'ha', tls: true, max_length: 5 }],
+});
+
+test('provision opens two connections (commands, blocking reader), shared by identical configs; the last cleanup closes both', { skip }, async () => {
+  const cfg: RedisTransportConfig = { addresses: [server.address], stream: streamName(), password: 'pw' };
   const before = await ourConnections(server);
   const first = redisTransportModule.create(cfg);
-  assert.throws(() => first.transport, /not provisioned/);
   assert.equal(await ourConnections(server), before);
   const pool = new UsagePool();
   await first.provision(context(pool));
   assert.equal(await ourConnections(server), before + 2);
-  const sub = new Recorder([BOOK]);
-  await first.transport.subscribe(sub);
-  // A reload: same config at another line, provisioned before the old one is cleaned up.
   const second = redisTransportModule.create({ ...cfg, '@span': 'Caddyfile:9:5' });
   await second.provision(context(pool));
-  assert.equal(second.transport, first.transport);
+  assert.equal(await ourConnections(server), before + 2);
   await first.cleanup();
-  await second.transport.dispatch(update('kept', BOOK));
-  await sub.waitFor(1);
-  assert.deepEqual(sub.ids(), ['kept']);
-  // A different config gets its own transport.
-  const other = redisTransportModule.create({ ...cfg, max_length: 10 });
-  await other.provision(context(pool));
-  assert.notEqual(other.transport, second.transport);
-  await other.cleanup();
-  const t = second.transport;
   await second.cleanup();
-  await assert.rejects(t.dispatch(update('late', BOOK)), { code: 'ERR_TRANSPORT_CLOSED' });
-  assert.equal(sub.closedWith, 'transport closed');
   assert.equal(await ourConnections(server), before);
-  await second.cleanup(); // twice is fine
 });
 
-test('a failed provision leaves nothing behind and cleanup still works', { skip }, async () => {
+test('a wrong password fails the provision with the server answer and leaves no connection', { skip }, async () => {
   const pool = new UsagePool();
-  const refused = redisTransportModule.create({ addresses: [`127.0.0.1:${await freePort()}`], stream: 's' });
-  await assert.rejects(refused.provision(context(pool)), { code: 'ERR_TRANSPORT_UNAVAILABLE' });
-  await refused.cleanup();
   const wrongPassword = redisTransportModule.create({ addresses: [server.address], stream: 's', password: 'nope' });
   await assert.rejects(wrongPassword.provision(context(pool)), { code: 'ERR_TRANSPORT_UNAVAILABLE', message: /WRONGPASS/ });
   await wrongPassword.cleanup();
   assert.equal(await ourConnections(server), 0);
-  // A bad config fails at create, before any I/O.
-  assert.throws(() => redisTransportModule.create({ addresses: [], stream: 's' }), { code: 'ERR_CFG_VALUE' });
 });
 
 test('address caddy-storage-redis.alt runs its commands on the storage module\'s connection', { skip }, async () => {
