@@ -54,10 +54,10 @@ export class Instance {
     if (!info) throw new ConfigError('ERR_MODULE_UNKNOWN', spanOf(cfg), `unknown module '${id}'`);
     const module = info.create(cfg) as M;
     try {
-      await module.provision?.(this.#context(id));
-      module.validate?.();
+      await module.provision(this.#context(id));
+      module.validate();
     } catch (e) {
-      await Promise.resolve(module.cleanup?.()).catch((err) => this.#deps.log.warn({ err, module: id }, 'cleanup after failed provision failed'));
+      await Promise.resolve(module.cleanup()).catch((err) => this.#deps.log.warn({ err, module: id }, 'cleanup after failed provision failed'));
       if (e instanceof ConfigError) throw e;
       const code = e instanceof QsError ? e.code : 'ERR_MODULE_PROVISION';
       const where = cfg['@span'] ? ` (${cfg['@span']})` : '';
@@ -113,7 +113,7 @@ export class Instance {
     this.#abort.abort();
     const list = this.#provisioned.splice(0).reverse();
     for (const { id, module } of list) {
-      try { await module.cleanup?.(); } catch (err) { this.#deps.log.error({ err, module: id }, 'cleanup failed'); }
+      try { await module.cleanup(); } catch (err) { this.#deps.log.error({ err, module: id }, 'cleanup failed'); }
     }
     this.#apps = [];
   }

@@ -18,8 +18,12 @@ export interface Provisioner { provision(ctx: ModuleContext): Promise<void> | vo
 export interface Validator { validate(): void }
 export interface CleanerUpper { cleanup(): Promise<void> | void }
 
-/** A running module instance. All three lifecycle methods are optional. */
-export interface Module extends Partial<Provisioner>, Partial<Validator>, Partial<CleanerUpper> {}
+/**
+ * A running module instance. All three lifecycle methods are required, so the
+ * compiler catches a missing or misspelt one (`provison`); a module with
+ * nothing to do in a stage says so with an empty body.
+ */
+export interface Module extends Provisioner, Validator, CleanerUpper {}
 
 export interface ModuleInfo<C extends ModuleConfig = ModuleConfig, M extends Module = Module> {
   /** Dotted ID: namespace + name, e.g. `http.handlers.mercure`. */
@@ -76,7 +80,9 @@ const modules = new Map<string, ModuleInfo<any, any>>();
 
 /** Registers a module. Called only from src/standard.ts, so the full list is in one place. */
 export function registerModule<C extends ModuleConfig, M extends Module>(info: ModuleInfo<C, M>): void {
-  if (modules.has(info.id)) throw new Error(`module ${info.id} registered twice`);
+  const known = modules.get(info.id);
+  if (known === info) return;
+  if (known) throw new Error(`module ${info.id} registered twice`);
   modules.set(info.id, info);
 }
 

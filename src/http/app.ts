@@ -68,6 +68,8 @@ const APP_KEYS = new Set(['servers', 'http_port', 'https_port', 'grace_period', 
 interface Built { name: string; config: ServerConfig; runtime: ServerRuntime; listeners: Listener[]; tls: boolean }
 
 export class HttpApp implements App {
+  /** Lifecycle: nothing to check. */
+  validate(): void {}
   readonly config: HttpAppConfig;
   #ctx: ModuleContext | undefined;
   #servers: Built[] = [];

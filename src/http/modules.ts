@@ -3,7 +3,7 @@
  * and reverse_proxy transports, and rate_limit (mholt/caddy-ratelimit). Called once
  * from src/runtime/standard.ts.
  */
-import { registerModule } from '../host/module.ts';
+import { registerModule, type Module } from '../host/module.ts';
 import { HttpApp } from './app.ts';
 import { Encode } from './handlers/encode.ts';
 import { FileServer } from './handlers/file-server.ts';
@@ -30,7 +30,7 @@ let done = false;
 export function registerHttpModules(): void {
   if (done) return;
   done = true;
-  const m = (id: string, create: (cfg: any) => object) => registerModule({ id, create });
+  const m = (id: string, create: (cfg: any) => Module) => registerModule({ id, create });
   m('apps.http', (cfg) => new HttpApp(cfg));
   m('apps.tls', (cfg) => new TlsApp(cfg));
   // handlers

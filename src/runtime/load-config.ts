@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { adaptCaddyfile, type Warning } from '../../directives/adapter.ts';
+import { adaptCaddyfile as adaptWithDirectives, type AdaptOptions, type Warning } from '../../directives/adapter.ts';
 import { QsError } from '../host/errors.ts';
+import { registerStandardModules } from './standard.ts';
 
 export type AdapterName = 'caddyfile' | 'json';
 
@@ -16,6 +17,12 @@ export function inferAdapter(path: string): AdapterName {
 }
 
 export interface LoadedConfig { config: Record<string, unknown>; warnings: Warning[] }
+
+/** Adapts a Caddyfile with every standard module, directive and transport registered. */
+export function adaptCaddyfile(text: string, opts: AdaptOptions): LoadedConfig {
+  registerStandardModules();
+  return adaptWithDirectives(text, opts);
+}
 
 /** Adapts text with the named adapter. `file` names the source in errors. */
 export function adaptText(text: string, adapter: AdapterName, file: string, env: Record<string, string | undefined> = process.env): LoadedConfig {

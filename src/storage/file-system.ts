@@ -19,6 +19,8 @@ const REFRESH_MS = 3_000;
 const POLL_MS = 250;
 
 export class FileSystemStorage implements Storage, Module {
+  /** Lifecycle: nothing to check. */
+  validate(): void {}
   readonly config: FileSystemStorageConfig;
   #root = '';
   #held = new Map<string, NodeJS.Timeout>();

@@ -31,6 +31,8 @@ function failed(what: string, e: unknown): QsError {
 }
 
 export class RedisStorage implements Storage, Provisioner, CleanerUpper {
+  /** Lifecycle: nothing to check. */
+  validate(): void {}
   readonly config: RedisStorageConfig;
   #settings: ResolvedRedisConfig | undefined;
   #conn: RedisConnection | undefined;

@@ -96,7 +96,7 @@ test('run takes the adapted JSON; `quicksilver reload` and SIGHUP load new confi
   const { promisify } = await import('node:util');
   const { writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const { adaptCaddyfile } = await import('../../directives/adapter.ts');
+  const { adaptCaddyfile } = await import('../../src/runtime/load-config.ts');
   // A new connection per request: this test is about configs, not keep-alive reuse across a reload.
   const fresh = new Agent({ keepAlive: false });
   const port = await freePort();

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
+import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 import { ConfigErrors } from '../../src/host/errors.ts';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'adapt');

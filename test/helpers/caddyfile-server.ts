@@ -4,14 +4,11 @@
  * then provision and start through test/http/helpers.ts. Stopped in t.after.
  */
 import type { TestContext } from 'node:test';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
-import { registerAllDirectives } from '../../directives/index.ts';
-import { registerMercureModules } from '../../src/mercure/modules.ts';
+import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 import { start, type Running } from '../http/helpers.ts';
-import { ensureModules } from './module-context.ts';
+import { registerStandardModules } from '../../src/runtime/standard.ts';
 
-registerAllDirectives();
-registerMercureModules((info) => ensureModules([info]));
+registerStandardModules();
 
 /** The running config, and the name of its first server (for app.server()). */
 export async function startCaddyfile(t: TestContext, text: string): Promise<Running & { serverName: string }> {

@@ -12,6 +12,9 @@ import { Registry } from 'prom-client';
 import { getModule, registerModule, type Module, type ModuleConfig, type ModuleContext, type ModuleInfo } from '../../src/host/module.ts';
 import { UsagePool } from '../../src/host/usage-pool.ts';
 
+/** Spread into a test-only module that has nothing to provision, validate or clean up. */
+export const noLifecycle = { provision(): void {}, validate(): void {}, cleanup(): void {} };
+
 /** Registers modules unless already registered (tests share one process-wide registry). */
 export function ensureModules(infos: ModuleInfo<any, any>[]): void {
   for (const info of infos) if (!getModule(info.id)) registerModule(info);
@@ -55,10 +58,10 @@ export function testModuleContext(opts: TestContextOptions = {}): TestContext {
       if (!info) throw new Error(`unknown module ${id}`);
       const m = info.create(config) as M;
       try {
-        await m.provision?.({ ...ctx, log: ctx.log.child({ module: id }) });
-        m.validate?.();
+        await m.provision({ ...ctx, log: ctx.log.child({ module: id }) });
+        m.validate();
       } catch (err) {
-        await m.cleanup?.();
+        await m.cleanup();
         throw err;
       }
       loaded.push(m);
@@ -69,7 +72,7 @@ export function testModuleContext(opts: TestContextOptions = {}): TestContext {
     ctx, metrics, pool, registry, dataDir,
     async cleanup() {
       abort.abort();
-      for (const m of loaded.reverse()) await m.cleanup?.();
+      for (const m of loaded.reverse()) await m.cleanup();
       loaded.length = 0;
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },

@@ -26,7 +26,7 @@ class TestApp implements App {
 registerModule({ id: 'apps.testapp', create: (c) => new TestApp(c) });
 registerModule({
   id: 'test.child',
-  create: (c) => ({ provision() { events.push(`provision ${c.name}`); }, cleanup() { events.push(`cleanup ${c.name}`); } }),
+  create: (c) => ({ provision() { events.push(`provision ${c.name}`); }, validate() {}, cleanup() { events.push(`cleanup ${c.name}`); } }),
 });
 
 const log = pino({ level: 'silent' });

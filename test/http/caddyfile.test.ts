@@ -8,11 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
-import { registerAllDirectives } from '../../directives/index.ts';
+import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 import { request, start, upstream } from './helpers.ts';
 
-registerAllDirectives();
 
 /** Adapts text and moves every server to 127.0.0.1:0. */
 function adapt(text: string): Record<string, unknown> {

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
+import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 
 function routes(body: string): any[] {
   const r = adaptCaddyfile(`:80 {\n${body}\n}\n`, { file: 'Caddyfile', env: {}, readFile: () => '' });

@@ -4,13 +4,16 @@ import { registerModule } from '../../src/host/module.ts';
 import type { HttpContext, HttpHandler, Next } from '../../src/http/handler.ts';
 import { HttpError } from '../../src/host/errors.ts';
 import { request, respond, serve } from './helpers.ts';
+import { noLifecycle } from '../helpers/module-context.ts';
 
 // Test-only handlers: one that calls next() twice, one that throws, one that records.
-registerModule({ id: 'http.handlers.test_twice', create: (): HttpHandler => ({ async serveHTTP(_c: HttpContext, next: Next) { await next(); await next(); } }) });
+registerModule({ id: 'http.handlers.test_twice', create: (): HttpHandler => ({ ...noLifecycle, async serveHTTP(_c: HttpContext, next: Next) { await next(); await next(); } }) });
 registerModule({ id: 'http.handlers.test_throw', create: (cfg: { status?: number; body?: string }): HttpHandler => ({
+  ...noLifecycle,
   async serveHTTP() { if (cfg.status) throw new HttpError(cfg.status, cfg.body, { headers: { 'X-Err': 'yes' } }); throw new Error('boom'); },
 }) });
 registerModule({ id: 'http.handlers.test_mark', create: (cfg: { mark: string }): HttpHandler => ({
+  ...noLifecycle,
   async serveHTTP(c: HttpContext, next: Next) { c.res.setHeader('X-Mark', [...((c.res.getHeader('X-Mark') as string[]) ?? []), cfg.mark]); return next(); },
 }) });
 const mark = (m: string) => ({ handler: 'test_mark', mark: m });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { parseCaddyfile } from '../../grammar/index.ts';
 import { Dispenser } from '../../src/caddyfile/dispenser.ts';
 import { parseMercure } from '../../directives/mercure.ts';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
+import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 import { isValidOrigin } from '../../src/mercure/origins.ts';
 import { mercureHealthRoute } from '../../src/mercure/health.ts';
 import { DEFAULTS } from '../../src/mercure/config.ts';

@@ -8,16 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { mintToken } from '../../src/mercure/token.ts';
 import { MercureHub } from '../../src/mercure/hub.ts';
 import type { MercureConfig } from '../../src/mercure/config.ts';
-import { localTransport } from '../../src/transports/local/index.ts';
-import { boltTransport } from '../../src/transports/bolt/index.ts';
+import { registerStandardModules } from '../../src/runtime/standard.ts';
 import type { HttpContext } from '../../src/http/handler.ts';
-import { ensureModules, testModuleContext, type TestContext, type TestContextOptions } from '../helpers/module-context.ts';
+import { testModuleContext, type TestContext, type TestContextOptions } from '../helpers/module-context.ts';
 
 export const P = '!ChangePublisher!';
 export const S = '!ChangeSubscriber!';
 export const HUB = '/.well-known/mercure';
 
-ensureModules([localTransport.module, boltTransport.module]);
+registerStandardModules();
 
 export interface TestHub {
   url: string;

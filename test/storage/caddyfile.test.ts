@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
+import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 import { ConfigErrors } from '../../src/host/errors.ts';
 
 function storageOf(global: string, env: Record<string, string> = {}): Record<string, unknown> {

@@ -18,13 +18,14 @@ export interface TestContext extends ModuleContext {
 export async function testContext(opts: { pool?: UsagePool; registry?: Map<string, unknown> } = {}): Promise<TestContext> {
   registerStandardModules();
   const t = testModuleContext({ pool: opts.pool, registry: opts.registry });
-  let storage: Storage | undefined;
+  let storage: (Storage & Module) | undefined;
   t.ctx.storage = () => storage;
   return Object.assign(t.ctx, {
     close: () => t.cleanup(),
     async useStorage(config: ModuleConfig) {
-      storage = await t.ctx.load<Storage & Module>(`caddy.storage.${String(config.module)}`, config);
-      return storage;
+      const loaded = await t.ctx.load<Storage & Module>(`caddy.storage.${String(config.module)}`, config);
+      storage = loaded;
+      return loaded;
     },
   });
 }

@@ -69,6 +69,10 @@ export function negotiate(header: string | undefined, available: string[]): stri
 }
 
 export class Encode implements HttpHandler {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   readonly config: EncodeConfig;
   #prefer: string[];
   #min: number;

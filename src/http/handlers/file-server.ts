@@ -45,6 +45,10 @@ export function etagOf(st: Stats): string {
 }
 
 export class FileServer implements HttpHandler {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   readonly config: FileServerConfig;
   #index: string[];
   #hide: ((abs: string) => boolean)[];

@@ -39,6 +39,10 @@ export function matchResponse(m: ResponseMatcherConfig, status: number, get: (na
 }
 
 export class Headers implements HttpHandler {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   readonly config: HeadersConfig;
   #request: HeaderOps | undefined;
   #response: HeaderOps | undefined;

@@ -34,6 +34,10 @@ export function setRequestPath(c: HttpContext, path: string): void {
 }
 
 export class Rewrite implements HttpHandler {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   readonly config: RewriteConfig;
   #regexps: [RegExp, string][];
 

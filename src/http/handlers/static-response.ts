@@ -30,6 +30,9 @@ function looksLikeJson(body: string): boolean {
 }
 
 export class StaticResponse implements HttpHandler {
+  /** Lifecycle: nothing to open, release. */
+  provision(): void {}
+  cleanup(): void {}
   readonly config: StaticResponseConfig;
   #fixedStatus: number | undefined;
   #headers: [string, string[]][];

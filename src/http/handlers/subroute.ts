@@ -16,6 +16,9 @@ export interface SubrouteConfig extends HandlerConfig {
 }
 
 export class Subroute implements HttpHandler {
+  /** Lifecycle: nothing to check, release. */
+  validate(): void {}
+  cleanup(): void {}
   readonly config: SubrouteConfig;
   #routes: Chain | undefined;
   #errors: Chain | undefined;

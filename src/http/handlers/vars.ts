@@ -13,6 +13,10 @@ export interface VarsConfig extends HandlerConfig {
 }
 
 export class Vars implements HttpHandler {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   readonly config: VarsConfig;
   #entries: [string, unknown][];
 

@@ -109,6 +109,9 @@ const FUNCTIONS: Record<string, (args: string[]) => unknown> = {
 };
 
 export class ExpressionMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to check, release. */
+  validate(): void {}
+  cleanup(): void {}
   readonly expr: string;
   #node: Node | undefined;
   #parser: Parser | undefined;

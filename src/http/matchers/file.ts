@@ -29,6 +29,10 @@ const POLICIES = ['first_exist', 'first_exist_fallback', 'smallest_size', 'large
 interface Candidate { relative: string; absolute: string; remainder: string; stat: Stats | undefined; dir: boolean }
 
 export class FileMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   readonly config: FileMatcherConfig;
 
   constructor(config: FileMatcherConfig) {

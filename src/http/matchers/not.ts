@@ -8,6 +8,9 @@ import type { HttpContext, MatcherSet, RequestMatcher } from '../handler.ts';
 import { loadMatcherSets, matchesAny } from '../routes.ts';
 
 export class NotMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to check, release. */
+  validate(): void {}
+  cleanup(): void {}
   readonly config: MatcherSet[];
   #sets: RequestMatcher[][] = [];
 

@@ -70,6 +70,10 @@ function compilePattern(pattern: string): { test: Test; merge: boolean } | 'all'
 }
 
 export class PathMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   readonly patterns: string[];
   #static: ({ test: Test; merge: boolean } | 'all')[] = [];
   #dynamic: string[] = [];
@@ -116,6 +120,10 @@ export function setCaptures(c: HttpContext, name: string, m: RegExpExecArray): v
 export interface RegexpConfig { name?: string; pattern: string }
 
 export class PathRegexpMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   readonly config: RegexpConfig;
   #re: RegExp;
 

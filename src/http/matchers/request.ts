@@ -35,6 +35,10 @@ function hostMatches(pattern: string, host: string): boolean {
 }
 
 export class HostMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   #static: string[];
   #dynamic: string[];
   #set: Set<string>;
@@ -56,6 +60,10 @@ export class HostMatcher implements RequestMatcher {
 }
 
 export class MethodMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   #methods: Set<string>;
   constructor(config: unknown) { this.#methods = new Set(list(config, 'method').map((m) => m.toUpperCase())); }
   match(c: HttpContext): boolean { return this.#methods.has(c.req.method ?? ''); }
@@ -79,6 +87,10 @@ function valueMatches(allowed: string, actual: string): boolean {
 }
 
 export class HeaderMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   #fields: [string, string[] | null][];
   constructor(config: unknown) {
     if (!config || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError('ERR_CFG_JSON', undefined, 'header matcher: expected {Field: [values]}');
@@ -97,6 +109,10 @@ export class HeaderMatcher implements RequestMatcher {
 }
 
 export class HeaderRegexpMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   #fields: [string, RegExp, string][];
   constructor(config: unknown) {
     this.#fields = Object.entries(config as Record<string, { name?: string; pattern: string }>)
@@ -114,6 +130,10 @@ export class HeaderRegexpMatcher implements RequestMatcher {
 }
 
 export class QueryMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   #keys: [string, string[]][];
   constructor(config: unknown) {
     this.#keys = Object.entries((config ?? {}) as Record<string, string[]>);
@@ -132,6 +152,10 @@ export class QueryMatcher implements RequestMatcher {
 }
 
 export class ProtocolMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   #proto: string;
   constructor(config: unknown) {
     if (typeof config !== 'string') throw new ConfigError('ERR_CFG_JSON', undefined, 'protocol matcher: expected a string');
@@ -157,6 +181,10 @@ export class ProtocolMatcher implements RequestMatcher {
 export interface IpMatcherConfig { ranges: string[] }
 
 export class RemoteIpMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   #ranges: IpRange[];
   #client: boolean;
   constructor(config: IpMatcherConfig, client = false) {
@@ -170,6 +198,10 @@ export class RemoteIpMatcher implements RequestMatcher {
 }
 
 export class VarsMatcher implements RequestMatcher {
+  /** Lifecycle: nothing to open, check, release. */
+  provision(): void {}
+  validate(): void {}
+  cleanup(): void {}
   #vars: [string, string[]][];
   constructor(config: unknown) { this.#vars = Object.entries(config as Record<string, string[]>); }
   match(c: HttpContext): boolean {

@@ -80,6 +80,8 @@ function zoneSpec(name: string, z: ZoneConfig): ZoneSpec {
 }
 
 export class RateLimitHandler implements HttpHandler, Provisioner, CleanerUpper {
+  /** Lifecycle: nothing to check. */
+  validate(): void {}
   readonly config: RateLimitConfig;
   /** The clock, in milliseconds. */
   readonly now: () => number;

@@ -43,6 +43,8 @@ export interface ReverseProxyConfig extends HandlerConfig {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export class ReverseProxy implements HttpHandler {
+  /** Lifecycle: nothing to check. */
+  validate(): void {}
   readonly config: ReverseProxyConfig;
   #ctx: ModuleContext | undefined;
   #transport: ProxyTransport | undefined;

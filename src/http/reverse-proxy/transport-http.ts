@@ -30,6 +30,8 @@ export interface HttpTransportConfig {
 }
 
 export class HttpTransport implements ProxyTransport {
+  /** Lifecycle: nothing to check. */
+  validate(): void {}
   readonly config: HttpTransportConfig;
   readonly tls: boolean;
   #pools = new Map<string, Pool>();

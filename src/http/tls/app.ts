@@ -57,6 +57,8 @@ function namesOf(pem: string): string[] {
 }
 
 export class TlsApp implements App {
+  /** Lifecycle: nothing to check. */
+  validate(): void {}
   readonly config: TlsAppConfig;
   #certs: Loaded[] = [];
   #ca: KeyPair | undefined;

@@ -37,6 +37,8 @@ export function newNodeId(): string {
 
 /** One provisioned use of a pooled transport. */
 export class PooledTransport implements TransportModule {
+  /** Lifecycle: nothing to check. */
+  validate(): void {}
   readonly #id: string;
   readonly #recipe: (ctx: ModuleContext) => BackendRecipe;
   #pool: UsagePool | undefined;
