@@ -78,7 +78,7 @@ export interface AppServices {
 
 const modules = new Map<string, ModuleInfo<any, any>>();
 
-/** Registers a module. Called only from src/standard.ts, so the full list is in one place. */
+/** Registers a module. Called from src/runtime/standard.ts, so the full list is in one place; registering the same info twice is a no-op. */
 export function registerModule<C extends ModuleConfig, M extends Module>(info: ModuleInfo<C, M>): void {
   const known = modules.get(info.id);
   if (known === info) return;

@@ -1,5 +1,5 @@
 /**
- * The Mercure hub's module info, for src/standard.ts.
+ * The Mercure hub's module info, for src/runtime/standard.ts.
  */
 import type { ModuleInfo } from '../host/module.ts';
 import type { MercureConfig } from './config.ts';
@@ -11,7 +11,7 @@ export const mercureHandlerModule: ModuleInfo<MercureConfig, MercureHub> = {
   create: (config) => new MercureHub(config),
 };
 
-/** Registers the hub module (one line in src/standard.ts calls this). */
+/** Registers the hub module (one line in src/runtime/standard.ts calls this). */
 export function registerMercureModules(register: (info: ModuleInfo<any, any>) => void): void {
   register(mercureHandlerModule);
 }

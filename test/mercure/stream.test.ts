@@ -69,7 +69,8 @@ test('heartbeat after the idle interval; restarts after each event (18, 19)', as
   const afterEvent = performance.now();
   await s.waitForText('\n\n:\n', 3000);
   const gap = performance.now() - afterEvent;
-  assert.equal(s.text, ':\nid: b\ndata: Hello World\n\n:\n');
+  // Under load the first heartbeat may beat the publish; what follows the event is exact.
+  assert.match(s.text, /^(:\n)+id: b\ndata: Hello World\n\n:\n$/);
   assert.ok(gap >= 300, `heartbeat came ${gap.toFixed(0)} ms after the event; the timer must restart`);
 });
 

@@ -13,7 +13,7 @@ import { newNodeId, PooledTransport } from '../core/pooled.ts';
 import { PostgresBackend, type PostgresOptions } from './backend.ts';
 import { queryParams, redact, validatePostgresUrl } from './url.ts';
 
-/** The JSON config (what directives/transports/postgres.ts produces). Durations: Go-style strings or nanoseconds. */
+/** The JSON config (what caddyfile.ts and the legacy URL produce). Durations: Go-style strings or nanoseconds. */
 export interface PostgresTransportConfig extends ModuleConfig {
   /** `postgres://user:password@host:port/db?libpq_param=value`, required. */
   url: string;
