@@ -9,7 +9,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -224,4 +224,15 @@ describe('legacy configuration, adapt and errors', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), JSON.parse(caddy));
   });
+});
+
+test('README maps every legacy key, and no other, to its environment variable and Caddyfile equivalent', () => {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Legacy configuration'), readme.indexOf('\n## ', readme.indexOf('## Legacy configuration') + 3));
+  const rows = [...section.matchAll(/^\| `([a-z0-9_]+)` \| `([A-Z0-9_]+)` \| (.+) \|$/gm)];
+  assert.deepEqual(rows.map((r) => r[1]).sort(), Object.keys(LEGACY_KEYS).sort());
+  for (const r of rows) {
+    assert.equal(r[2], r[1]!.toUpperCase());
+    assert.ok(r[3]!.trim().length > 0, `${r[1]} has a Caddyfile equivalent`);
+  }
 });
