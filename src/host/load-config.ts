@@ -21,6 +21,15 @@ export function inferAdapter(path: string, text = ''): AdapterName {
   return looksLegacy(b, text) ? 'mercure' : 'json';
 }
 
+/** The adapter loadConfigFile uses for this path (for messages); reads the file if it must look inside. */
+export function adapterFor(path: string | undefined, adapter?: AdapterName): AdapterName {
+  if (adapter) return adapter;
+  if (path === undefined) return 'mercure';
+  let text = '';
+  try { text = readFileSync(path, 'utf8'); } catch { /* the load reports it */ }
+  return inferAdapter(path, text);
+}
+
 export interface LoadedConfig { config: Record<string, unknown>; warnings: Warning[] }
 
 /** Adapts text with the named adapter. `file` names the source in errors. */

@@ -126,6 +126,20 @@ describe('legacy configuration, running', () => {
     assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
   });
 
+  test('quicksilver reload sends the edited mercure.yaml to the running hub', async () => {
+    const port = await freePort();
+    const admin = `localhost:${await freePort()}`;
+    const yaml = (anonymous: boolean) => `addr: 127.0.0.1:${port}\njwt_key: ${KEY}\nallow_anonymous: ${anonymous}\ntransport_url: local://local\n`;
+    const h = await startHub(yaml(false), { file: 'mercure.yaml', env: blankLegacy({ CADDY_ADMIN: admin }) });
+    hubs.push(h);
+    const url = `http://127.0.0.1:${port}/.well-known/mercure?topic=urn:reload`;
+    assert.equal((await http(url, { method: 'HEAD' })).status, 401);
+    writeFileSync(join(h.dir, 'mercure.yaml'), yaml(true));
+    const r = await cli(['reload', '--config', 'mercure.yaml', '--address', admin], h.dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await http(url, { method: 'HEAD' })).status, 200, 'anonymous subscribers are let in after the reload');
+  });
+
   test('the environment alone (run --adapter mercure) runs the hub', async () => {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'qs-legacy-env-'));
