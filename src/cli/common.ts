@@ -4,17 +4,21 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { QsError } from '../host/errors.ts';
-import type { AdapterName } from '../runtime/load-config.ts';
+import { ADAPTERS, type AdapterName } from '../runtime/load-config.ts';
 
 export interface ConfigFlags { config?: string; adapter?: string; envfile?: string }
 
-/** Resolves --config (default ./Caddyfile) and --adapter, loading --envfile into process.env first. */
-export function resolveConfig(flags: ConfigFlags): { path: string; adapter?: AdapterName } {
+/**
+ * Resolves --config (default ./Caddyfile) and --adapter, loading --envfile into process.env first.
+ * `--adapter mercure` without --config means the legacy environment variables alone (path undefined).
+ */
+export function resolveConfig(flags: ConfigFlags): { path: string | undefined; adapter?: AdapterName } {
   if (flags.envfile) process.loadEnvFile(flags.envfile);
-  if (flags.adapter && flags.adapter !== 'caddyfile' && flags.adapter !== 'json') {
-    throw new QsError('ERR_CLI_USAGE', `unrecognized config adapter: ${flags.adapter} (expected caddyfile or json)`);
+  if (flags.adapter && !(ADAPTERS as readonly string[]).includes(flags.adapter)) {
+    throw new QsError('ERR_CLI_USAGE', `unrecognized config adapter: ${flags.adapter} (expected ${ADAPTERS.join(', ')})`);
   }
   let path = flags.config;
+  if (!path && flags.adapter === 'mercure') return { path: undefined, adapter: 'mercure' };
   if (!path) {
     if (flags.adapter) throw new QsError('ERR_CLI_USAGE', 'cannot adapt config without config file (use --config)');
     if (!existsSync('Caddyfile')) throw new QsError('ERR_CLI_USAGE', 'input file required when there is no Caddyfile in current directory (use --config flag)');

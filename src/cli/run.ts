@@ -5,7 +5,7 @@
  * SIGHUP: reload the config file; a config that fails keeps the old one running.
  */
 import { QsError } from '../host/errors.ts';
-import { loadConfigFile } from '../runtime/load-config.ts';
+import { adapterFor, loadConfigFile } from '../runtime/load-config.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { dataDir, makeLogger, resolveConfig } from './common.ts';
 import { banner } from './banner.ts';
@@ -28,7 +28,7 @@ export async function runCommand(flags: Flags): Promise<number> {
 
   const initial = (() => {
     try { return loadConfigFile(path, adapter); } catch (e) {
-      if (e instanceof QsError && e.code.startsWith('ERR_CFG')) throw new QsError(e.code, `adapting config using ${adapter ?? 'caddyfile'}: ${e.message}`, { cause: e });
+      if (e instanceof QsError && e.code.startsWith('ERR_CFG')) throw new QsError(e.code, `adapting config using ${adapterFor(path, adapter)}: ${e.message}`, { cause: e });
       throw e;
     }
   })();

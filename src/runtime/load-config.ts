@@ -1,19 +1,34 @@
 /**
- * Reads a config file as Caddyfile or JSON. The adapter is inferred as Caddy
- * does: a base name starting with `caddyfile` or ending in `.caddyfile`
- * (case-insensitive) is a Caddyfile; anything else is JSON unless --adapter says.
+ * Reads a config file as Caddyfile, JSON, or the legacy Mercure settings. The
+ * adapter is inferred as Caddy does: a base name starting with `caddyfile` or
+ * ending in `.caddyfile` (case-insensitive) is a Caddyfile; a YAML file, or a
+ * `mercure.json` that is not Caddy's JSON, is the legacy `mercure` format;
+ * anything else is JSON unless --adapter says.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { adaptCaddyfile as adaptWithDirectives, type AdaptOptions, type Warning } from '../../directives/adapter.ts';
 import { QsError } from '../host/errors.ts';
 import { registerStandardModules } from './standard.ts';
+import { adaptMercureLegacy, looksLegacy } from '../adapters/mercure-legacy/index.ts';
 
-export type AdapterName = 'caddyfile' | 'json';
+export type AdapterName = 'caddyfile' | 'json' | 'mercure';
 
-export function inferAdapter(path: string): AdapterName {
+export const ADAPTERS: readonly AdapterName[] = ['caddyfile', 'json', 'mercure'];
+
+export function inferAdapter(path: string, text = ''): AdapterName {
   const b = basename(path).toLowerCase();
-  return b.startsWith('caddyfile') || b.endsWith('.caddyfile') ? 'caddyfile' : 'json';
+  if (b.startsWith('caddyfile') || b.endsWith('.caddyfile')) return 'caddyfile';
+  return looksLegacy(b, text) ? 'mercure' : 'json';
+}
+
+/** The adapter loadConfigFile uses for this path (for messages); reads the file if it must look inside. */
+export function adapterFor(path: string | undefined, adapter?: AdapterName): AdapterName {
+  if (adapter) return adapter;
+  if (path === undefined) return 'mercure';
+  let text = '';
+  try { text = readFileSync(path, 'utf8'); } catch { /* the load reports it */ }
+  return inferAdapter(path, text);
 }
 
 export interface LoadedConfig { config: Record<string, unknown>; warnings: Warning[] }
@@ -35,14 +50,19 @@ export function adaptText(text: string, adapter: AdapterName, file: string, env:
       throw new QsError('ERR_CFG_JSON', `${file}: ${(e as Error).message}`, { cause: e });
     }
   }
+  if (adapter === 'mercure') return adaptMercureLegacy(text, file, env);
   return adaptCaddyfile(text, { file, env, readFile: (p) => readFileSync(p, 'utf8') });
 }
 
-/** Reads and adapts a config file. */
-export function loadConfigFile(path: string, adapter?: AdapterName, env?: Record<string, string | undefined>): LoadedConfig {
+/** Reads and adapts a config file; no path with the `mercure` adapter = the environment alone. */
+export function loadConfigFile(path: string | undefined, adapter?: AdapterName, env: Record<string, string | undefined> = process.env): LoadedConfig {
+  if (path === undefined) {
+    if (adapter !== 'mercure') throw new QsError('ERR_CLI_USAGE', 'cannot adapt config without config file (use --config)');
+    return adaptMercureLegacy(undefined, undefined, env);
+  }
   let text: string;
   try { text = readFileSync(path, 'utf8'); } catch (e) {
     throw new QsError('ERR_CLI_USAGE', `reading config file: ${(e as Error).message}`, { cause: e });
   }
-  return adaptText(text, adapter ?? inferAdapter(path), path, env);
+  return adaptText(text, adapter ?? inferAdapter(path, text), path, env);
 }

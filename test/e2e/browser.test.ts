@@ -119,12 +119,12 @@ describe('browser', { skip }, () => {
       await ui.waitForFunction(() => (globalThis as unknown as Doc).document.getElementById('sub-status').textContent === 'connected');
       await ui.fill('#pub-topics', 'https://example.com/ui/1');
       await ui.fill('#pub-data', 'hello from the UI');
-      await ui.fill('#pub-jwt', await pubToken());
+      await ui.fill('#jwt', await pubToken());
       await ui.click('#publish');
       await ui.waitForSelector('#updates li');
       assert.match(await ui.textContent('#updates li') ?? '', /^urn:uuid:[0-9a-f-]+: hello from the UI$/);
       assert.match(await ui.textContent('#pub-result') ?? '', /^published urn:uuid:/);
-      await ui.fill('#pub-jwt', 'not-a-token-at-all-but-long-enough-for-the-header-check');
+      await ui.fill('#jwt', 'not-a-token-at-all-but-long-enough-for-the-header-check');
       await ui.click('#publish');
       await ui.waitForFunction(() => ((globalThis as unknown as Doc).document.getElementById('pub-result').textContent ?? '').startsWith('401'));
       await ui.click('#unsubscribe');

@@ -40,14 +40,18 @@ export interface HubProcess {
   stop(): Promise<number | string>;
 }
 
-export interface StartOptions { env?: Record<string, string>; args?: string[]; dir?: string; file?: string }
+export interface StartOptions {
+  env?: Record<string, string>; args?: string[]; dir?: string; file?: string;
+  /** The CLI arguments instead of `run --config <file> …args` (e.g. `run --adapter mercure`); the file is still written. */
+  command?: string[];
+}
 
 /** Starts a hub with the given Caddyfile text; rejects with its stderr if it exits before ready. */
 export async function startHub(caddyfile: string, opts: StartOptions = {}): Promise<HubProcess> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'qs-hub-'));
   const file = join(dir, opts.file ?? 'Caddyfile');
   writeFileSync(file, caddyfile);
-  const child = fork(MAIN, ['run', '--config', file, ...(opts.args ?? [])], {
+  const child = fork(MAIN, opts.command ?? ['run', '--config', file, ...(opts.args ?? [])], {
     cwd: dir,
     env: { ...process.env, XDG_DATA_HOME: join(dir, 'data'), QS_LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -23,6 +23,7 @@ export const LAYERS: string[][] = [
   ['src/transports/*'],
   ['src/mercure'],
   ['directives'],
+  ['src/adapters'],
   ['src/runtime'],
   ['src/cli'],
 ];

@@ -193,7 +193,7 @@ export function topics(...ts: string[]): string {
 }
 
 /** Waits until the hub's transport lists n subscribers (registration is async). */
-export async function waitSubscribers(h: TestHub, n: number, timeoutMs = 5000): Promise<void> {
+export async function waitSubscribers(h: TestHub, n: number, timeoutMs = 20_000): Promise<void> {
   const start = Date.now();
   while ((await h.hub.runtime.transport.subscribers()).subscribers.length !== n) {
     if (Date.now() - start > timeoutMs) throw new Error(`expected ${n} subscribers`);
