@@ -100,6 +100,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
     config.logging = { ...(options.debug ? { level: 'DEBUG' } : {}), ...(options.log ? { logs: options.log } : {}) };
   }
   if (options.storage) config.storage = options.storage;
+  if (options.workers !== undefined) config.workers = options.workers;
   const { servers, tls } = buildServers(sites, options);
   const http: Record<string, unknown> = {};
   if (options.http_port !== undefined) http.http_port = httpPort;

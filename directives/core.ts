@@ -60,6 +60,12 @@ export function registerCoreDirectives(): void {
     }
     return out;
   });
+  // Quicksilver's own: N processes on the same listeners (src/runtime/workers.ts).
+  registerGlobalOption('workers', (d) => {
+    const t = d.args(1)[0]!;
+    if (t.text === 'auto') return 'auto';
+    return parseInt10(t, 1, 1024);
+  });
   registerGlobalOption('storage', (d) => {
     const name = d.nextArg();
     if (!name) throw d.argErr();

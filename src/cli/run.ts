@@ -9,6 +9,7 @@ import { adapterFor, loadConfigFile } from '../runtime/load-config.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { dataDir, makeLogger, resolveConfig } from './common.ts';
 import { banner } from './banner.ts';
+import { Supervisor, WORKER_ENV, joinWorkerGroup, workerConfig, workerCount, workerReady } from '../runtime/workers.ts';
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
 
@@ -18,11 +19,12 @@ export async function runCommand(flags: Flags): Promise<number> {
   let stopping = false;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => { resolveDone = r; });
+  let group: Supervisor | undefined;
   const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ reason: why }, 'shutting down');
-    rt.stop().then(() => resolveDone(0), (err) => { log.error({ err }, 'shutdown failed'); resolveDone(1); });
+    Promise.all([group?.stop(), rt.stop()]).then(() => group?.close()).then(() => resolveDone(0), (err) => { log.error({ err }, 'shutdown failed'); resolveDone(1); });
   };
   const rt = new Runtime({ log, dataDir: dataDir(), onStop: () => stop('admin /stop') });
 
@@ -32,18 +34,44 @@ export async function runCommand(flags: Flags): Promise<number> {
       throw e;
     }
   })();
-  for (const w of initial.warnings) log.warn({ file: w.file, line: w.line }, w.message);
+  const worker = process.env[WORKER_ENV];
+  if (worker) {
+    // A forked worker: the main process serves the admin endpoint, prints the banner and answers SIGHUP.
+    joinWorkerGroup({
+      reload: (config) => rt.load(workerConfig(config)),
+      metrics: async () => (await rt.instance?.app.metrics.getMetricsAsJSON()) ?? [],
+    });
+    initial.config = workerConfig(initial.config);
+  } else {
+    for (const w of initial.warnings) log.warn({ file: w.file, line: w.line }, w.message);
+    const count = workerCount(initial.config.workers);
+    if (count > 1) group = new Supervisor({ log, dataDir: dataDir(), count, config: initial.config });
+  }
   try {
     await rt.load(initial.config);
   } catch (e) {
     await rt.stop(0).catch(() => undefined);
     throw new QsError(e instanceof QsError ? e.code : 'ERR_MODULE_PROVISION', `loading initial config: ${(e as Error).message}`, { cause: e });
   }
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (worker) {
+    workerReady();
+    // The IPC channel would keep the process alive once stopped.
+    return done.then((code) => { process.disconnect?.(); return code; });
+  }
+  if (group) {
+    try {
+      await group.start();
+    } catch (e) {
+      await Promise.all([group.stop(), rt.stop(0)]).catch(() => undefined);
+      throw new QsError('ERR_MODULE_PROVISION', `starting workers: ${(e as Error).message}`, { cause: e });
+    }
+    rt.group = group;
+  }
   for (const line of banner(initial.config)) process.stderr.write(line + '\n');
   if (process.send) process.send({ ready: true, admin: rt.adminAddress });
 
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGHUP', () => {
     try {
       const next = loadConfigFile(path, adapter);

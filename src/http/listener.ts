@@ -41,6 +41,14 @@ export function parseListenAddress(addr: string): ListenAddress {
   return { network: 'tcp', host, port, key: `tcp/${host.includes(':') ? `[${host}]` : host}:${port}` };
 }
 
+let reusePort = false;
+
+/**
+ * With the `workers` option every process binds the same TCP addresses with
+ * SO_REUSEPORT, and the kernel spreads new connections between them.
+ */
+export function setReusePort(on: boolean): void { reusePort = on; }
+
 /** Where a listener hands its sockets. */
 export type ConnectionTarget = (socket: net.Socket) => void;
 
@@ -73,8 +81,7 @@ export class Listener {
       this.server.once('error', onError);
       const ok = () => { this.server.off('error', onError); resolve(); };
       if (this.address.network === 'unix') this.server.listen(this.address.path, ok);
-      else if (this.address.host) this.server.listen(this.address.port, this.address.host, ok);
-      else this.server.listen(this.address.port, ok);
+      else this.server.listen({ port: this.address.port, host: this.address.host || undefined, reusePort }, ok);
     });
     return this.#listening;
   }

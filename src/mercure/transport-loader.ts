@@ -8,7 +8,8 @@
 import { ConfigError } from '../host/errors.ts';
 import type { ModuleConfig, ModuleContext } from '../host/module.ts';
 import type { Span } from '../host/span.ts';
-import { transportForScheme } from '../transports/core/descriptor.ts';
+import { transportDescriptor, transportForScheme } from '../transports/core/descriptor.ts';
+import { hostLink } from '../transports/channel/link.ts';
 import { goQuote, redactedUrl } from '../transports/core/legacy-url.ts';
 import type { Transport } from '../transports/core/contract.ts';
 import { replaceEnv, type MercureConfig } from './config.ts';
@@ -47,7 +48,11 @@ export async function loadTransport(ctx: ModuleContext, c: MercureConfig): Promi
   if (choice.deprecated) {
     ctx.log.warn(`Deprecated: the "${choice.deprecated}" option is deprecated, use the "transport" directive instead`);
   }
-  const mod: object = await ctx.load(`mercure.transports.${choice.name}`, choice.config);
+  // With workers, a single-node transport is opened once by the main process; every process reaches it through the channel.
+  const shared = hostLink() !== undefined && transportDescriptor(choice.name)?.singleNode === true;
+  const mod: object = shared
+    ? await ctx.load('mercure.transports.channel', { target: { name: choice.name, config: choice.config } })
+    : await ctx.load(`mercure.transports.${choice.name}`, choice.config);
   const t = 'dispatch' in mod ? (mod as Transport) : (mod as { transport?: Transport }).transport;
   if (!t) throw new Error(`module mercure.transports.${choice.name} is not a transport`);
   return t;

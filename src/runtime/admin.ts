@@ -76,7 +76,7 @@ export class AdminServer {
       return;
     }
     if (path === '/metrics') {
-      const reg = rt.instance?.app.metrics;
+      const reg = await rt.metrics();
       res.writeHead(200, { 'Content-Type': reg?.contentType ?? 'text/plain' });
       res.end(reg ? await reg.metrics() : '');
       return;

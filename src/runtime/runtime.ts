@@ -6,12 +6,19 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { AdminServer } from './admin.ts';
 import { Instance } from '../host/instance.ts';
 import { UsagePool } from '../host/usage-pool.ts';
 import { registerStandardModules } from './standard.ts';
 
 export interface RuntimeOptions { log: Logger; dataDir: string; onStop?: () => void }
+
+/** Other processes serving the same config (the `workers` option): reloads reach them, metrics include them. */
+export interface ProcessGroup {
+  reload(config: Record<string, unknown>): Promise<void>;
+  metrics(own: Awaited<ReturnType<Registry['getMetricsAsJSON']>>): Promise<Registry>;
+}
 
 export class Runtime {
   readonly log: Logger;
@@ -24,6 +31,8 @@ export class Runtime {
   /** The log level the process started with (QS_LOG_LEVEL), restored when a config drops `debug`. */
   readonly #baseLevel: string;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Set by `run` when it supervises workers. */
+  group: ProcessGroup | undefined;
 
   constructor(opts: RuntimeOptions) {
     registerStandardModules();
@@ -67,6 +76,7 @@ export class Runtime {
     if (old) { await old.stop(old.graceMs()); await old.cleanup(); }
     await this.#adminFor(config);
     this.log.info(old ? 'config reloaded' : 'config loaded');
+    if (old) await this.group?.reload(config);
   }
 
   async #adminFor(config: Record<string, unknown>): Promise<void> {
@@ -96,6 +106,13 @@ export class Runtime {
       await inst.cleanup();
     }
     if (this.admin) { await this.admin.close(); this.admin = undefined; }
+  }
+
+  /** The metrics the admin endpoint serves: this process's, summed with every worker's. */
+  async metrics(): Promise<Registry | undefined> {
+    const own = this.instance?.app.metrics;
+    if (!own || !this.group) return own;
+    return this.group.metrics(await own.getMetricsAsJSON());
   }
 
   /** Called by POST /stop. */

@@ -13,6 +13,7 @@ import { localTransport } from '../transports/local/index.ts';
 import { boltTransport } from '../transports/bolt/index.ts';
 import { redisTransport } from '../transports/redis/index.ts';
 import { postgresTransport } from '../transports/postgres/index.ts';
+import { channelTransportModule } from '../transports/channel/index.ts';
 
 /** Every standard Mercure transport, by descriptor. */
 export const TRANSPORTS: readonly TransportDescriptor<any>[] = [
@@ -37,6 +38,7 @@ export function registerStandardModules(): void {
     registerModule(t.module);
     registerTransport(t);
   }
+  registerModule(channelTransportModule); // internal: single-node transports shared by workers
   // --- Caddyfile directives (the mercure directive reads the transports' block parsers) ---
   registerAllDirectives();
 }

@@ -14,4 +14,5 @@ export const boltTransport: TransportDescriptor<BoltTransportConfig> = {
   schemes: ['bolt'],
   parseUrl: parseBoltUrl,
   parseBlock: parseBoltTransport,
+  singleNode: true,
 };

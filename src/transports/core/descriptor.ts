@@ -21,6 +21,11 @@ export interface TransportDescriptor<C extends ModuleConfig = ModuleConfig> {
   parseUrl(url: string, span?: Span): C;
   /** Parses `transport <name> { … }`; `d` is the `transport` line, positioned after the name. */
   parseBlock(d: Dispenser): C;
+  /**
+   * The stream lives in one process (local, bolt): several nodes cannot share
+   * it, and with the `workers` option the main process owns it for all workers.
+   */
+  readonly singleNode?: boolean;
 }
 
 const byName = new Map<string, TransportDescriptor<any>>();

@@ -20,6 +20,8 @@ export interface TransportModule extends Module {
   provision(ctx: ModuleContext): Promise<void>;
   /** Releases it; the last user closes it. Safe after a failed provision, and twice. */
   cleanup(): Promise<void>;
+  /** How to open the backend alone, without the pooled fan-out (the workers' backend host uses it). */
+  recipe(ctx: ModuleContext): BackendRecipe;
 }
 
 /** How a backend module opens its backend: a pool key (any JSON) and a factory. */
@@ -48,6 +50,10 @@ export class PooledTransport implements TransportModule {
   constructor(id: string, recipe: (ctx: ModuleContext) => BackendRecipe) {
     this.#id = id;
     this.#recipe = recipe;
+  }
+
+  recipe(ctx: ModuleContext): BackendRecipe {
+    return this.#recipe(ctx);
   }
 
   get transport(): Transport {

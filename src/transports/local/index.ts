@@ -26,4 +26,5 @@ export const localTransport: TransportDescriptor<LocalTransportConfig> = {
   schemes: ['local'],
   parseUrl: () => ({}),
   parseBlock: parseLocalTransport,
+  singleNode: true,
 };

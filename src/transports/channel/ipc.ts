@@ -1,0 +1,108 @@
+/**
+ * The HostLink over a Node IPC channel (child_process.fork with
+ * `serialization: 'advanced'`, so bigints and nested objects pass as they
+ * are). Worker side: IpcHostLink sends requests and routes deliveries to its
+ * channels' sinks. Main side: serveIpc answers one worker from the host.
+ * Messages carry `qs: 'channel'` so they share the channel with others.
+ */
+import { QsError, type ErrorCode } from '../../host/errors.ts';
+import type { BackendSink } from '../core/contract.ts';
+import type { BackendHost } from './host.ts';
+import type { HostLink } from './link.ts';
+
+/** The part of `process` (worker side) or a ChildProcess (main side) this needs. */
+export interface IpcPort {
+  send(message: unknown): unknown;
+  on(event: 'message', listener: (message: any) => void): unknown;
+  off(event: 'message', listener: (message: any) => void): unknown;
+}
+
+const TAG = 'channel';
+type Op = 'open' | 'publish' | 'history' | 'lastEventId' | 'health' | 'presence' | 'close';
+
+interface WireError { code?: string; message: string }
+
+function toWire(err: unknown): WireError {
+  return { code: (err as { code?: string }).code, message: (err as Error).message ?? String(err) };
+}
+
+function fromWire(e: WireError): Error {
+  return e.code?.startsWith('ERR_') ? new QsError(e.code as ErrorCode, e.message) : new Error(e.message);
+}
+
+/** Worker side. */
+export class IpcHostLink implements HostLink {
+  readonly #port: IpcPort;
+  readonly #pending = new Map<number, { resolve(v: any): void; reject(e: Error): void }>();
+  readonly #sinks = new Map<string, BackendSink>();
+  #rid = 0;
+
+  constructor(port: IpcPort) {
+    this.#port = port;
+    port.on('message', (m) => {
+      if (m?.qs !== TAG) return;
+      if (m.op === 'deliver') this.#sinks.get(m.channel)?.deliver(m.update, m.seq);
+      else if (m.op === 'connection') this.#sinks.get(m.channel)?.connection(m.up, m.error ? fromWire(m.error) : undefined);
+      else if (m.op === 'reply') {
+        const p = this.#pending.get(m.rid);
+        this.#pending.delete(m.rid);
+        if (m.error) p?.reject(fromWire(m.error)); else p?.resolve(m.value);
+      }
+    });
+  }
+
+  #call<T>(op: Op, channel: string, args: unknown[] = []): Promise<T> {
+    const rid = ++this.#rid;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(rid, { resolve, reject });
+      this.#port.send({ qs: TAG, op, rid, channel, args });
+    });
+  }
+
+  open(channel: string, name: string, config: Record<string, unknown>, sink: BackendSink) {
+    this.#sinks.set(channel, sink);
+    return this.#call<Awaited<ReturnType<HostLink['open']>>>('open', channel, [name, config]).catch((err) => {
+      this.#sinks.delete(channel);
+      throw err;
+    });
+  }
+  publish(channel: string, update: unknown) { return this.#call<void>('publish', channel, [update]); }
+  history(channel: string, afterId: string) { return this.#call<Awaited<ReturnType<HostLink['history']>>>('history', channel, [afterId]); }
+  lastEventId(channel: string) { return this.#call<string | undefined>('lastEventId', channel); }
+  health(channel: string) { return this.#call<void>('health', channel); }
+  presence(channel: string) { return this.#call<Awaited<ReturnType<HostLink['presence']>>>('presence', channel); }
+  join(channel: string, info: unknown) { this.#port.send({ qs: TAG, op: 'join', channel, args: [info] }); }
+  leave(channel: string, id: string) { this.#port.send({ qs: TAG, op: 'leave', channel, args: [id] }); }
+  async close(channel: string) {
+    try { await this.#call<void>('close', channel); } finally { this.#sinks.delete(channel); }
+  }
+}
+
+/** Main side: answers one worker's requests from the host. Returns a detach function. */
+export function serveIpc(host: BackendHost, process: string, port: IpcPort): () => void {
+  const link = host.linkFor(process);
+  const send = (m: object) => { try { port.send({ qs: TAG, ...m }); } catch { /* the worker is gone */ } };
+  const listener = (m: any) => {
+    if (m?.qs !== TAG) return;
+    const { op, rid, channel, args } = m as { op: string; rid: number; channel: string; args: any[] };
+    if (op === 'join') return link.join(channel, args[0]);
+    if (op === 'leave') return link.leave(channel, args[0]);
+    let result: Promise<unknown>;
+    switch (op) {
+      case 'open': result = link.open(channel, args[0], args[1], {
+        deliver: (update, seq) => send({ op: 'deliver', channel, update, seq }),
+        connection: (up, error) => send({ op: 'connection', channel, up, error: error === undefined ? undefined : toWire(error) }),
+      }); break;
+      case 'publish': result = link.publish(channel, args[0]); break;
+      case 'history': result = link.history(channel, args[0]); break;
+      case 'lastEventId': result = link.lastEventId(channel); break;
+      case 'health': result = link.health(channel); break;
+      case 'presence': result = link.presence(channel); break;
+      case 'close': result = link.close(channel); break;
+      default: result = Promise.reject(new Error(`unknown channel operation ${op}`));
+    }
+    result.then((value) => send({ op: 'reply', rid, value }), (err) => send({ op: 'reply', rid, error: toWire(err) }));
+  };
+  port.on('message', listener);
+  return () => { port.off('message', listener); };
+}
