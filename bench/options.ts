@@ -27,6 +27,10 @@ export interface Options {
   hubConfig?: string;
   hubDirectives: string[];
   hubBin?: string;
+  /** `workers` global option of spawned hubs. */
+  workers: number;
+  /** `taskset -c` CPU list for spawned hubs. */
+  hubCpus?: string;
   key?: string;
   alg: string;
   publisherJwt?: string;
@@ -83,7 +87,7 @@ const QUICK: Record<Scenario, Partial<Options>> = {
 /** Usage text. */
 export const USAGE = `usage: npm run bench -- SCENARIO [options]     (scenarios: ${SCENARIOS.join(', ')})
 target:  --url URL | --spawn [--transport ${TRANSPORTS.join('|')}] [--transport-url URL] [--hub-config FILE]
-         [--hub-directive LINE]... [--hub-bin PATH]   --publish-url URL (cluster)   --pid PID...
+         [--hub-directive LINE]... [--hub-bin PATH] [--workers N] [--hub-cpus LIST]   --publish-url URL (cluster)   --pid PID...
 tokens:  --key KEY | --key-file PEM  --alg HS256   --publisher-jwt JWT  --subscriber-jwt JWT
 load:    --subscribers N --rate R --count M --duration S --size BYTES --topics T --private-every K
 publish: --mode closed|ramp --concurrency K --ramp-start R --ramp-step R --step-seconds S --max-rate R --max-p99 MS
@@ -106,7 +110,7 @@ export function parseOptions(argv: string[]): Options {
     options: {
       quick: { type: 'boolean' }, spawn: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       url: { type: 'string' }, 'publish-url': { type: 'string' }, transport: { type: 'string' }, 'transport-url': { type: 'string' },
-      'hub-config': { type: 'string' }, 'hub-directive': { type: 'string', multiple: true }, 'hub-bin': { type: 'string' },
+      'hub-config': { type: 'string' }, 'hub-directive': { type: 'string', multiple: true }, 'hub-bin': { type: 'string' }, workers: { type: 'string' }, 'hub-cpus': { type: 'string' },
       key: { type: 'string' }, 'key-file': { type: 'string' }, alg: { type: 'string' },
       'publisher-jwt': { type: 'string' }, 'subscriber-jwt': { type: 'string' }, pid: { type: 'string', multiple: true },
       subscribers: { type: 'string' }, rate: { type: 'string' }, count: { type: 'string' }, duration: { type: 'string' },
@@ -137,6 +141,7 @@ export function parseOptions(argv: string[]): Options {
     url: v.url, publishUrl: v['publish-url'], spawn: v.spawn ?? false, transport, transportUrl: v['transport-url'],
     hubConfig: v['hub-config'] ? readFileSync(v['hub-config'], 'utf8') : undefined,
     hubDirectives: v['hub-directive'] ?? [], hubBin: v['hub-bin'] === undefined ? undefined : resolve(v['hub-bin']),
+    workers: Math.max(1, Math.round(n('workers', 1))), hubCpus: v['hub-cpus'],
     key: v['key-file'] ? readFileSync(v['key-file'], 'utf8') : v.key ?? (v['publisher-jwt'] ? undefined : DEV_KEY),
     alg: v.alg ?? 'HS256', publisherJwt: v['publisher-jwt'], subscriberJwt: v['subscriber-jwt'],
     pids: (v.pid ?? []).map((p) => num(p, 'pid')!),

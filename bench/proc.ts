@@ -3,13 +3,45 @@
  * and a description of the machine for the report. Everything degrades to
  * `undefined` when /proc is not there (the report then says so).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 
 let ticks: number | undefined;
 
 /** Clock ticks per second for /proc/PID/stat (getconf CLK_TCK, 100 when unknown). */
+/** PIDs whose parent is pid (a hub's forked workers). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** Whether pid holds a socket listening on TCP port (from /proc/net/tcp{,6} and its fds). */
+export function listensOn(pid: number, port: number): boolean {
+  const inodes = new Set<string>();
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c[1]?.endsWith(`:${hex}`) && c[3] === '0A') inodes.add(c[9]!);
+    }
+  }
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try { return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? ''); } catch { return false; }
+    });
+  } catch { return false; }
+}
+
 export function clockTicks(): number {
   if (ticks === undefined) {
     try { ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { ticks = 100; }

@@ -41,7 +41,7 @@ export async function runBenchmark(o: Options, log: (line: string) => void = () 
   try {
     if (o.spawn) {
       const stream = `quicksilver-bench-${process.pid}-${Date.now()}`;
-      const so = { transport: o.transport, transportUrl: o.transportUrl, stream, key: o.key ?? '', alg: o.alg, directives: o.hubDirectives, configTemplate: o.hubConfig, bin: o.hubBin, fdLimit: needFds };
+      const so = { transport: o.transport, transportUrl: o.transportUrl, stream, key: o.key ?? '', alg: o.alg, directives: o.hubDirectives, configTemplate: o.hubConfig, bin: o.hubBin, fdLimit: needFds, workers: o.workers, cpus: o.hubCpus };
       for (let i = 0; i < (o.scenario === 'cluster' ? 2 : 1); i++) {
         log(`starting hub ${i + 1} (${o.transport})…`);
         hubs.push(await spawnHub(so));
@@ -51,7 +51,7 @@ export async function runBenchmark(o: Options, log: (line: string) => void = () 
     const pubUrl = hubs.length ? hubs[0]!.url : o.publishUrl ?? o.url!;
     const subTarget = loopbackTarget(subUrl);
     const pubTarget = loopbackTarget(pubUrl);
-    const pids = [...hubs.map((h) => h.pid), ...o.pids];
+    const pids = [...hubs.flatMap((h) => h.pids), ...o.pids];
     const tokens: TokenSource = { key: o.key, alg: o.alg, publisherJwt: o.publisherJwt, subscriberJwt: o.subscriberJwt };
     const plan = o.scenario === 'topics' ? await topicsPlan(o, subTarget.url.pathname, tokens) : await singleTopicPlan(o, subTarget.url.pathname, tokens);
     const pubToken = await publisherToken(tokens, Math.ceil(runBound(o) / 1000) + 3600);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { raiseFdLimit, type FdLimit } from './proc.ts';
+import { childPids, listensOn, raiseFdLimit, type FdLimit } from './proc.ts';
 import { isLoopbackAddress, LoopbackError } from './loopback.ts';
 
 /** Transports the generated Caddyfile knows how to configure. */
@@ -41,12 +41,18 @@ export interface SpawnOptions {
   readyTimeoutMs?: number;
   /** Open-file limit to ask for (needs CAP_SYS_RESOURCE above the hard limit). */
   fdLimit?: number;
+  /** The `workers` global option (processes on one port); default 1. */
+  workers?: number;
+  /** Pins the hub's processes to these CPUs (`taskset -c LIST`). */
+  cpus?: string;
 }
 
 /** A running spawned hub. */
 export interface SpawnedHub {
   url: string;
   pid: number;
+  /** The main process and its workers. */
+  pids: number[];
   port: number;
   dir: string;
   fdLimit: FdLimit | undefined;
@@ -85,7 +91,8 @@ export function hubCaddyfile(port: number, dir: string, o: SpawnOptions): string
     case 'postgres': transport = `transport postgres {\n\t\t\turl ${word(brokerUrl(o).href)}\n\t\t}`; break;
   }
   const extra = (o.directives ?? []).map((d) => `\t\t${d}\n`).join('');
-  return `{\n\tadmin off\n}\n:${port} {\n\tmercure {\n\t\tpublisher_jwt ${word(o.key)} ${o.alg}\n\t\tsubscriber_jwt ${word(o.key)} ${o.alg}\n\t\tanonymous\n\t\t${transport}\n${extra}\t}\n}\n`;
+  const workers = (o.workers ?? 1) > 1 ? `\tworkers ${o.workers}\n` : '';
+  return `{\n\tadmin off\n${workers}}\n:${port} {\n\tmercure {\n\t\tpublisher_jwt ${word(o.key)} ${o.alg}\n\t\tsubscriber_jwt ${word(o.key)} ${o.alg}\n\t\tanonymous\n\t\t${transport}\n${extra}\t}\n}\n`;
 }
 
 function brokerUrl(o: SpawnOptions): URL {
@@ -114,7 +121,8 @@ export async function spawnHub(o: SpawnOptions): Promise<SpawnedHub> {
   writeFileSync(file, hubCaddyfile(port, dir, o));
   const bin = o.bin ?? join(ROOT, 'bin', 'quicksilver');
   // a .ts/.js "binary" runs on this Node (no shebang needed): handy for stand-ins in tests
-  const [cmd, args] = /\.[cm]?[jt]s$/.test(bin) ? [process.execPath, ['--disable-warning=ExperimentalWarning', bin, 'run', '--config', file]] : [bin, ['run', '--config', file]];
+  const [exe, exeArgs] = /\.[cm]?[jt]s$/.test(bin) ? [process.execPath, ['--disable-warning=ExperimentalWarning', bin, 'run', '--config', file]] : [bin, ['run', '--config', file]];
+  const [cmd, args] = o.cpus ? ['taskset', ['-c', o.cpus, exe, ...exeArgs]] : [exe, exeArgs];
   const child = spawn(cmd, args, {
     cwd: dir,
     env: { ...process.env, XDG_DATA_HOME: join(dir, 'data'), QS_LOG_LEVEL: process.env.QS_LOG_LEVEL ?? 'warn' },
@@ -145,8 +153,16 @@ export async function spawnHub(o: SpawnOptions): Promise<SpawnedHub> {
     await stop(1000);
     throw new Error(`${(e as Error).message}\n--- Caddyfile ---\n${safeRead(file) ?? hubCaddyfile(port, dir, o)}--- hub output ---\n${tail}`);
   }
+  // With workers, every forked process must hold the listening socket before the load starts.
+  let pids = [child.pid!];
+  for (const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000); (o.workers ?? 1) > 1;) {
+    pids = [child.pid!, ...childPids(child.pid!)];
+    if (pids.length >= o.workers! && pids.every((p) => listensOn(p, port))) break;
+    if (Date.now() > deadline) { await stop(1000); throw new Error(`the hub's ${o.workers} workers did not all listen in time\n${tail}`); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const fdLimit = raiseFdLimit(o.fdLimit ?? 0, child.pid!);
-  return { url, pid: child.pid!, port, dir, fdLimit, output: () => tail, stop };
+  return { url, pid: child.pid!, pids, port, dir, fdLimit, output: () => tail, stop };
 }
 
 function safeRead(file: string): string | undefined {
