@@ -150,7 +150,10 @@ export class HttpApp implements App {
     // accepting; on a final stop the last reference closes the listening socket,
     // so new connections are refused at once while in-flight requests finish.
     await this.#release();
-    await Promise.all(this.#servers.map((s) => s.runtime.stop(graceMs)));
+    // A server whose every listener lives on (a reload kept them) keeps its open streams.
+    const pool = this.#ctx?.pool;
+    const kept = (s: Built) => pool !== undefined && s.listeners.every((l) => pool.references(listenerKey(l.address)) > 0);
+    await Promise.all(this.#servers.map((s) => s.runtime.stop(graceMs, kept(s))));
   }
 
   async cleanup(): Promise<void> {

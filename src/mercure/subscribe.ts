@@ -81,6 +81,7 @@ function closerFor(hub: HubRuntime): (sub: SseSubscriber) => void {
   if (!f) {
     f = (sub) => {
       hub.streams.delete(sub);
+      sub.server?.delete(sub);
       hub.transport.unsubscribe(sub);
       if (sub.connected) hub.metrics.subscriberDisconnected();
       hub.log.debug({ subscriber: sub.id, reason: sub.endReason }, 'Subscriber disconnected');
@@ -130,6 +131,7 @@ export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubReq
   detachStream(res);
   sub.start(headers);
   if (!sub.hijacked) shedHeaderState(res); // a hijacked stream no longer holds res
+  if (sub.open && c.streams) { sub.server = c.streams; c.streams.add(sub); }
   sub.connected = true;
   hub.metrics.subscriberConnected();
   hub.log.debug({ subscriber: sub.id, topics }, 'New subscriber');

@@ -28,6 +28,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Subscriber, Update } from '../pubsub/transport.ts';
 import { HijackedStream, hijack } from '../http/hijack.ts';
+import { connectionOf, type LiveStream } from '../http/response.ts';
 import { HEARTBEAT_CHUNK, framedBatch, plainBatch, resetBatches } from './sse-framing.ts';
 import { type BeatList, type Beating, type Deadlined, beatList, deadlines } from './stream-clock.ts';
 
@@ -68,7 +69,7 @@ const LIFE_NONE = 0;
 const LIFE_END = 1;
 const LIFE_EXPIRE = 2;
 
-export class SseSubscriber implements Subscriber, Beating, Deadlined {
+export class SseSubscriber implements Subscriber, Beating, Deadlined, LiveStream {
   readonly id: string;
   readonly topics: string[];
   readonly privateTopics: string[] | null;
@@ -79,6 +80,8 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
   onClose: ((sub: SseSubscriber) => void) | undefined;
   /** Counted in the connected-subscribers metric (set by the subscribe handler). */
   connected = false;
+  /** The server's set of open streams this one is in (set by the subscribe handler). */
+  server: Set<LiveStream> | undefined;
 
   // Clock links (stream-clock.ts owns them).
   beatPrev: Beating | null = null;
@@ -165,6 +168,17 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
 
   close(_reason: string): void {
     this.#finish('transport');
+  }
+
+  /** LiveStream: the server stops for good, or its listener goes away. */
+  endStream(): void {
+    this.#finish('hub');
+  }
+
+  /** LiveStream: the connection the stream writes to. */
+  connection(): object | undefined {
+    if (this.#hijacked) return this.#hijacked.socket;
+    return this.#res ? connectionOf(this.#res) : undefined;
   }
 
   /**
