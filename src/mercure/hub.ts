@@ -90,8 +90,8 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
     const subscriberVerifier = subscriber ? new TokenVerifier(subscriber) : undefined;
     this.#verifiers = [publisherVerifier, subscriberVerifier].filter((v): v is TokenVerifier => v !== undefined);
 
-    const cacheSize = c.cache?.size ?? 0;
-    const selectors = cacheSize > 0 && cacheSize !== DEFAULTS.selectorCacheSize ? new TopicSelectorStore(cacheSize) : defaultSelectorStore();
+    const cacheSize = selectorCacheSize(c.cache);
+    const selectors = cacheSize !== DEFAULTS.selectorCacheSize ? new TopicSelectorStore(cacheSize) : defaultSelectorStore();
     let transport: Transport;
     try {
       transport = await loadTransport(ctx, c);
@@ -214,6 +214,19 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
     }
     return mismatch ? methodNotAllowed(res) : notFound(res);
   }
+}
+
+/**
+ * Entries of the topic-selector match cache: `size` when > 0; else, from the
+ * sharded form, max_entries_per_shard × shard_count (256 shards by default;
+ * -1 entries per shard disables the cache, as in the reference); else the default.
+ */
+export function selectorCacheSize(cache: MercureConfig['cache']): number {
+  if (cache?.size !== undefined && cache.size > 0) return cache.size;
+  const perShard = cache?.max_entries_per_shard;
+  if (perShard !== undefined && perShard < 0) return 0;
+  if (perShard !== undefined && perShard > 0) return perShard * (cache?.shard_count && cache.shard_count > 0 ? cache.shard_count : 256);
+  return DEFAULTS.selectorCacheSize;
 }
 
 /**

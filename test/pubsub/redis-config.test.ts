@@ -36,6 +36,10 @@ test('transport redis: every option', () => {
   });
 });
 
+test('transport redis: the stream defaults to mercure', () => {
+  assert.deepEqual(parseRedisTransport(transportLine(['address h:1'])), { '@span': 'Caddyfile:1:3', addresses: ['h:1'], stream: 'mercure' });
+});
+
 test('transport redis: addresses, booleans with values, storage alias', () => {
   assert.deepEqual(parseRedisTransport(transportLine(['addresses h1:7000 h2:7001 [::1]:7002', 'stream s', 'tls false', 'gob off'])),
     { '@span': 'Caddyfile:1:3', addresses: ['h1:7000', 'h2:7001', '[::1]:7002'], stream: 's', tls: false, gob: false });
@@ -45,7 +49,6 @@ test('transport redis: addresses, booleans with values, storage alias', () => {
 
 const BAD: [string, string[], RegExp][] = [
   ['no address', ['stream s'], /needs an address/],
-  ['no stream', ['address h:1'], /needs a stream/],
   ['unknown subdirective, did you mean', ['address h:1', 'stream s', 'max_lenght 5'], /Caddyfile:4:5: unknown subdirective in transport redis "max_lenght".*did you mean "max_length"/],
   ['address twice (address + addresses)', ['address h:1', 'addresses h:2', 'stream s'], /set twice/],
   ['address takes one', ['address h:1 h:2', 'stream s'], /wrong argument count/],
