@@ -11,6 +11,7 @@ import { ConfigError } from '../host/errors.ts';
 import { AccessLog, type AccessLogConfig } from './access-log.ts';
 import type { RouteConfig } from './handler.ts';
 import { parseRanges } from './ip.ts';
+import { withAutoRedirects, type AutoHttpsConfig } from './auto-https.ts';
 import { acquireListener, type Listener, listenerKey, parseListenAddress } from './listener.ts';
 import { compileRoutes } from './routes.ts';
 import { ServerRuntime } from './server.ts';
@@ -42,6 +43,8 @@ export interface ServerConfig {
   trusted_proxies_strict?: boolean;
   /** h1, h2 (h2c and h3 are not supported and ignored). Default h1 h2. */
   protocols?: string[];
+  /** `disable` / `disable_redirects` / `skip` govern the automatic HTTP→HTTPS redirects (auto-https.ts). */
+  automatic_https?: AutoHttpsConfig;
   [k: string]: unknown;
 }
 
@@ -85,7 +88,9 @@ export class HttpApp implements App {
       if (!APP_KEYS.has(k)) throw new ConfigError('ERR_CFG_JSON', undefined, `apps.http: unknown field '${k}'`);
     }
     const claimed = new Map<string, string>();
-    for (const [name, config] of Object.entries(this.config.servers ?? {})) {
+    // Caddy's automatic HTTP→HTTPS redirects are added here, not in the config (auto-https.ts).
+    const servers = withAutoRedirects(this.config.servers ?? {}, this.config.http_port ?? 80, this.config.https_port ?? 443);
+    for (const [name, config] of Object.entries(servers)) {
       for (const k of Object.keys(config)) {
         if (!SERVER_KEYS.has(k)) throw new ConfigError('ERR_CFG_JSON', undefined, `apps.http.servers.${name}: unknown field '${k}'`);
       }

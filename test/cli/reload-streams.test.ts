@@ -128,7 +128,8 @@ test('a reload that moves the site to another port ends its streams cleanly (las
 test('over TLS, HTTP/2 and HTTP/1.1 streams survive reloads too', async (t) => {
   const port = await freePort();
   const admin = await freePort();
-  const conf = (extra: string) => `{\n\tadmin localhost:${admin}\n\tgrace_period ${GRACE_S}s\n\tlocal_certs\n\tskip_install_trust\n}\n`
+  const httpPort = await freePort(); // the automatic HTTP→HTTPS redirects listen there, not on 80
+  const conf = (extra: string) => `{\n\tadmin localhost:${admin}\n\thttp_port ${httpPort}\n\tgrace_period ${GRACE_S}s\n\tlocal_certs\n\tskip_install_trust\n}\n`
     + `https://localhost:${port} {\n\ttls internal\n\tmercure {\n\t\tpublisher_jwt ${KEY}\n\t\tanonymous\n\t\ttransport local\n${extra}\t}\n}\n`;
   const hub = await startHub(conf(''));
   t.after(() => hub.kill());
