@@ -15,6 +15,7 @@ import { httpError, sniffContentType, statusError } from './http-util.ts';
 import type { MercureClaims } from './jwt.ts';
 import type { HubRequest, HubRuntime } from './runtime.ts';
 import { newUpdateId } from './uuid.ts';
+import { encodeString } from './byte-string.ts';
 
 /** Maximum `topic` fields in one update. */
 export const MAX_PUBLISH_TOPICS = 1000;
@@ -78,7 +79,7 @@ async function authorise(hub: HubRuntime, c: HttpContext, r: HubRequest): Promis
 function ok(res: ServerResponse, id: string): void {
   res.statusCode = 200;
   res.setHeader('Content-Type', sniffContentType(id)); // Go sniffs: text/plain; charset=utf-8 for any usual ID
-  res.end(id);
+  res.end(encodeString(id)); // an ID that is not UTF-8 goes back byte for byte (byte-string.ts)
 }
 
 /** Handles one publish request. */
@@ -97,11 +98,12 @@ export async function handlePublish(hub: HubRuntime, c: HttpContext, r: HubReque
   if (!topics || topics.length === 0) return httpError(res, 400, 'Missing "topic" parameter');
   if (topics.length > MAX_PUBLISH_TOPICS) return httpError(res, 400, 'too many topics in update');
 
-  let retry = 0;
+  let retry: number | bigint = 0;
   const retryText = first(form, 'retry');
   if (retryText !== '') {
     if (!/^\d+$/.test(retryText) || BigInt(retryText) > UINT64_MAX) return httpError(res, 400, 'Invalid "retry" parameter');
-    retry = Number(retryText);
+    const n = BigInt(retryText);
+    retry = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n; // no float rounding above 2^53
   }
 
   const isPrivate = form.has('private');

@@ -15,6 +15,7 @@ import { SseSubscriber } from './subscriber.ts';
 import { subscriptionEvents } from './subscriptions.ts';
 import { newSubscriberId, newUpdateId } from './uuid.ts';
 import { headerValues } from '../http/request-headers.ts';
+import { fromHeader, toHeader } from './byte-string.ts';
 
 /** Maximum `topic` query parameters. */
 export const MAX_QUERY_TOPICS = 1000;
@@ -36,7 +37,7 @@ const STREAM_HEADERS_H2 = STREAM_HEADERS.filter(([k]) => k !== 'Connection');
  */
 export function requestedLastEventId(req: IncomingMessage, query: Map<string, string[]>, compat7: boolean): string {
   const header = headerValues(req, 'last-event-id')?.[0];
-  if (header) return header;
+  if (header) return fromHeader(header); // the header's bytes, read as UTF-8 (byte-string.ts)
   const q = query.get('lastEventID')?.[0];
   if (q) return q;
   if (compat7) return query.get('Last-Event-ID')?.[0] ?? '';
@@ -125,7 +126,7 @@ export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubReq
   if (res.destroyed) { close(sub); return; } // the client left during registration
 
   const headers = (isHttp2(res) ? STREAM_HEADERS_H2 : STREAM_HEADERS).slice();
-  if (lastEventId !== '') headers.push(['Last-Event-Id', header ?? 'earliest']);
+  if (lastEventId !== '') headers.push(['Last-Event-Id', toHeader(header ?? 'earliest')]);
   hub.streams.add(sub);
   sub.onClose = close;
   detachStream(res);

@@ -28,7 +28,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Subscriber, Update } from '../pubsub/transport.ts';
 import { HijackedStream, hijack } from '../http/hijack.ts';
-import { connectionOf, type LiveStream } from '../http/response.ts';
+import { connectionOf, isHttp2, type LiveStream } from '../http/response.ts';
 import { HEARTBEAT_CHUNK, framedBatch, plainBatch, resetBatches } from './sse-framing.ts';
 import { type BeatList, type Beating, type Deadlined, beatList, deadlines } from './stream-clock.ts';
 
@@ -196,7 +196,10 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined, LiveStream
     // and bar the hijack. Corked, head and `:\n` still leave in one write.
     const sock = res.socket as Socket | null;
     sock?.cork();
-    res.flushHeaders();
+    // flushHeaders() would send the head as UTF-8; an empty latin1 write sends it as the bytes the
+    // header strings stand for (a Last-Event-Id that is not UTF-8, byte-string.ts), and no chunk.
+    // (A HEAD response ignores writes, so its head goes out through flushHeaders.)
+    if (isHttp2(res) || res.req?.method === 'HEAD') res.flushHeaders(); else res.write('', 'latin1');
     const h = hijack(res);
     let ok: boolean;
     if (h) {

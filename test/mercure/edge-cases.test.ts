@@ -203,3 +203,67 @@ test('a reserved-topic 403 quotes the topic as the reference does', async (t) =>
   assert.equal(r.status, 403);
   assert.equal(r.body.toString('utf8'), '"https://e.example/.well-known/mercure/\\u200b\u00e9": topic value references the reserved "/.well-known/mercure" namespace\n');
 });
+
+/** A raw stream: every byte received, and a wait for a byte sequence (no sleeps). */
+function openRaw(port: number, request: Buffer | string): { bytes: () => Buffer; waitFor: (b: Buffer) => Promise<void>; close: () => void } {
+  const s = net.connect(port, '127.0.0.1', () => s.write(request));
+  const chunks: Buffer[] = [];
+  let waiters: (() => void)[] = [];
+  s.on('data', (c: Buffer) => { chunks.push(c); for (const w of waiters) w(); });
+  s.on('error', () => { /* closed by the test */ });
+  const bytes = () => Buffer.concat(chunks);
+  return {
+    bytes,
+    close: () => s.destroy(),
+    waitFor: (b) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(bytes().toString('latin1'))}`)), 10_000);
+      const check = () => { if (bytes().includes(b)) { clearTimeout(timer); waiters = waiters.filter((w) => w !== check); resolve(); } };
+      waiters.push(check);
+      check();
+    }),
+  };
+}
+
+test('an id that is not UTF-8 is kept byte for byte: publish answer, SSE id:, Last-Event-ID lookup (bolt); retry is a uint64', async (t) => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const db = join(mkdtempSync(join(tmpdir(), 'qs-bytes-')), 'h.db');
+  const srv = await startCaddyfile(t, `:8080 {\n\tmercure {\n\t\tpublisher_jwt ${P}\n\t\tanonymous\n\t\ttransport bolt {\n\t\t\tpath ${db}\n\t\t}\n\t}\n}\n`);
+  const port = srv.port();
+  const token = await pubToken();
+  const post = (body: Buffer | string) => {
+    const b = Buffer.from(body as string, typeof body === 'string' ? 'latin1' : undefined);
+    return raw(port, Buffer.concat([Buffer.from(`POST /.well-known/mercure HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${b.length}\r\nConnection: close\r\n\r\n`, 'latin1'), b]));
+  };
+  const idBytes = Buffer.from([0xff, 0x61, 0xc3, 0xa9, 0x80]); // invalid, "a", "é", a stray continuation byte
+  const live = openRaw(port, get('/.well-known/mercure?topic=u'));
+  t.after(() => live.close());
+  await live.waitFor(Buffer.from(':\n'));
+
+  const first = await post('topic=u&id=%FFa%C3%A9%80&data=one&retry=18446744073709551615');
+  assert.equal(first.status, 200);
+  assert.deepEqual(first.body, idBytes, 'the publish answer is the id, byte for byte');
+  const event = Buffer.concat([Buffer.from('retry: 18446744073709551615\nid: '), idBytes, Buffer.from('\ndata: one\n\n')]);
+  await live.waitFor(event);
+
+  // Raw bytes in the body (not percent-encoded) are kept too; 2^53 + 1 is not rounded.
+  const second = await post(Buffer.concat([Buffer.from('topic=u&data=two&retry=9007199254740993&id=b'), Buffer.from([0xfe])]));
+  assert.deepEqual(second.body, Buffer.from([0x62, 0xfe]));
+  await live.waitFor(Buffer.from('retry: 9007199254740993\nid: b\xfe\ndata: two\n\n', 'latin1'));
+
+  // Last-Event-ID as a header (raw bytes) and as a query parameter (percent-encoded): the replay starts after it.
+  const fromHeader = openRaw(port, Buffer.concat([Buffer.from('GET /.well-known/mercure?topic=u HTTP/1.1\r\nHost: localhost\r\nLast-Event-ID: ', 'latin1'), idBytes, Buffer.from('\r\nConnection: close\r\n\r\n')]));
+  t.after(() => fromHeader.close());
+  await fromHeader.waitFor(Buffer.from('id: b\xfe\ndata: two\n\n', 'latin1'));
+  assert.ok(fromHeader.bytes().includes(Buffer.concat([Buffer.from('\r\nLast-Event-Id: '), idBytes, Buffer.from('\r\n')])), 'the response names the id, byte for byte: ' + JSON.stringify(fromHeader.bytes().toString('latin1')));
+  assert.ok(!fromHeader.bytes().includes(Buffer.from('data: one')), 'found: nothing before it is replayed');
+  const fromQuery = openRaw(port, get('/.well-known/mercure?topic=u&lastEventID=%FFa%C3%A9%80'));
+  t.after(() => fromQuery.close());
+  await fromQuery.waitFor(Buffer.from('retry: 9007199254740993\nid: b\xfe\ndata: two\n\n', 'latin1'));
+  assert.ok(!fromQuery.bytes().includes(Buffer.from('data: one')));
+  // The replay read back from storage keeps the exact retry too.
+  const all = openRaw(port, get('/.well-known/mercure?topic=u&lastEventID=earliest'));
+  t.after(() => all.close());
+  await all.waitFor(event);
+});

@@ -168,3 +168,14 @@ test('transport_url redis:// and rediss:// resolve to the redis module', async (
   assert.deepEqual(resolveTransportUrl('rediss://h:6380/ha?max_len_approx=5'), { name: 'redis', config: { addresses: ['h:6380'], stream: 'ha', tls: true, max_length: 5 } });
   assert.deepEqual(resolveTransportUrl('redis://h/ha'), { name: 'redis', config: { addresses: ['h'], stream: 'ha' } });
 });
+
+test('entry codec keeps a uint64 retry exactly and an id that is not UTF-8, in JSON and binary form', () => {
+  const u: Update = { id: 'a\udcffb', topics: ['t'], data: 'd', private: false, retry: 18446744073709551615n };
+  for (const binary of [false, true]) {
+    const [name, value] = encodeUpdate(u, binary);
+    const back = decodeEntry([name, value]);
+    assert.deepEqual(back, u, binary ? 'binary' : 'JSON');
+  }
+  assert.match(String(encodeUpdate(u, false)[1]), /"Retry":18446744073709551615}$/, 'the JSON holds the exact number');
+  assert.deepEqual(decodeEntry(encodeUpdate({ ...u, retry: 3000 }, true) as [string, Buffer])?.retry, 3000, 'a small retry stays a number');
+});
