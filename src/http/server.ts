@@ -15,6 +15,7 @@ import { headerMap } from './access-log.ts';
 import { parseTarget, RequestContext } from './context.ts';
 import { isDetached, type LiveStream, watchBody } from './response.ts';
 import { onHijack } from './hijack.ts';
+import { onClientError, replayedMethod } from './unknown-method.ts';
 import type { Next } from './handler.ts';
 import { type IpRange, inRanges, ipToBig } from './ip.ts';
 import { hostPort, setPlaceholder, splitHostPort } from './replacer.ts';
@@ -135,6 +136,8 @@ export class ServerRuntime {
     } else {
       const srv = http.createServer({ noDelay: true, maxHeaderSize: 1 << 20 }, onRequest);
       srv.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
+      // A method the parser does not know is replayed as a request, as Go serves any method (unknown-method.ts).
+      srv.on('clientError', onClientError((stream) => srv.emit('connection', stream)));
       // Starts node's connection tracking (headers/request timeouts, idle closing) without binding.
       srv.emit('listening');
       this.node = srv;
@@ -180,6 +183,8 @@ export class ServerRuntime {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const method = replayedMethod(req.socket);
+    if (method !== undefined) { req.method = method; res.shouldKeepAlive = false; }
     this.#track(res);
     if (req.method === 'GET' && (req.httpVersionMajor ?? 1) < 2) onHijack(res, this.#onHijack); // only GETs are hijacked
     if (!this.#secure) {

@@ -267,3 +267,22 @@ test('an id that is not UTF-8 is kept byte for byte: publish answer, SSE id:, La
   t.after(() => all.close());
   await all.waitFor(event);
 });
+
+test('an unknown method answers 405 with the security headers; outside the hub it reaches the site routes', async (t) => {
+  const port = await hubSite(t);
+  const r = await raw(port, 'FOO /.well-known/mercure?topic=a HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
+  assert.equal(r.status, 405);
+  assert.equal(r.body.length, 0);
+  assert.equal(header(r, 'x-frame-options')[0], 'DENY');
+  assert.equal(header(r, 'x-content-type-options')[0], 'nosniff');
+  assert.equal(header(r, 'x-xss-protection')[0], '1; mode=block');
+  assert.equal(header(r, 'content-security-policy')[0], "default-src 'self'");
+  assert.equal(header(r, 'connection')[0], 'close', 'the connection closes after a replayed request');
+  // With a body, as any request; outside the hub the site's own route answers.
+  const other = await raw(port, 'PURGEALL /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nabc');
+  assert.equal(other.status, 418);
+  assert.equal(other.body.toString(), 'not the hub');
+  // A malformed request line still gets a plain 400.
+  const bad = await raw(port, 'FOO\r\n\r\n');
+  assert.equal(bad.status, 400);
+});
