@@ -12,6 +12,9 @@ import https from 'node:https';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mintToken } from '../../src/mercure/token.ts';
 import { freePort, startHub } from '../helpers/hub-process.ts';
 import { SseClient } from '../helpers/sse.ts';
@@ -45,7 +48,7 @@ async function reload(admin: number, caddyfile: string): Promise<number> {
   return performance.now() - t0;
 }
 
-test('10 reloads with live subscribers and a running publisher: streams stay, nothing is lost, a changed mercure block applies to new subscribers', async (t) => {
+test('10 reloads (POST /load, quicksilver reload, SIGHUP) with live subscribers and a running publisher: streams stay, nothing is lost, a changed mercure block applies to new subscribers', async (t) => {
   const port = await freePort();
   const admin = await freePort();
   // The two configs differ in their mercure block: `ui` on or off.
@@ -72,14 +75,32 @@ test('10 reloads with live subscribers and a running publisher: streams stay, no
   })();
 
   const durations: number[] = [];
+  const file = join(hub.dir, 'Caddyfile');
+  const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
   for (let i = 1; i <= 10; i++) {
-    // Each reload happens while updates are flowing.
+    // Each reload happens while updates are flowing, in turn through POST /load, `quicksilver reload` and SIGHUP.
     const before = published;
     await subs[0]!.waitFor((e) => e.length > before);
-    durations.push(await reload(admin, confs[i % 2]!));
+    const conf = confs[i % 2]!;
+    const uiStatus = i % 2 === 1 ? 200 : 404;
+    const how = ['POST /load', 'quicksilver reload', 'SIGHUP'][i % 3]!;
+    if (how === 'POST /load') durations.push(await reload(admin, conf));
+    else if (how === 'quicksilver reload') {
+      writeFileSync(file, conf);
+      const t0 = performance.now();
+      await promisify(execFile)(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'reload', '--config', file, '--address', `localhost:${admin}`]);
+      durations.push(performance.now() - t0);
+    } else {
+      // SIGHUP answers nothing: the reload is done when new requests see the new block.
+      writeFileSync(file, conf);
+      const t0 = performance.now();
+      hub.kill('SIGHUP');
+      for (let n = 0; n < 500 && (await send(`${base}/.well-known/mercure/ui/`)).status !== uiStatus; n++) await new Promise((r) => setTimeout(r, 10));
+      durations.push(performance.now() - t0);
+    }
     const ui = await send(`${base}/.well-known/mercure/ui/`);
-    assert.equal(ui.status, i % 2 === 1 ? 200 : 404, `reload ${i}: the new mercure block serves new requests`);
-    for (const s of subs) assert.equal(s.ended, false, `reload ${i}: a stream ended`);
+    assert.equal(ui.status, uiStatus, `reload ${i} (${how}): the new mercure block serves new requests`);
+    for (const s of subs) assert.equal(s.ended, false, `reload ${i} (${how}): a stream ended`);
   }
   // One more update after the last reload, then stop.
   const target = published + 1;
