@@ -16,7 +16,7 @@
  *         cors_origins <origin>…
  *         cookie_name <name>                   # default mercureAuthorization
  *         protocol_version_compatibility 7
- *         topic_selector_cache <size>          # default 100000
+ *         topic_selector_cache <size> | <entries_per_shard> <shards>   # default 100000
  *         subscriber_list_cache_size <n>
  *         name <name>                          # default "default"
  *         ui
@@ -29,13 +29,16 @@
  * Unlike the reference hub, which silently ignores unknown subdirectives,
  * an unknown name is an error listing the known ones with a did-you-mean, and
  * a subdirective given twice is an error (origins lists may repeat and add up).
+ * The flags (anonymous, subscriptions, ui, demo) are read as the reference
+ * reads them: twice is fine, and words after one on its line are ignored with
+ * a warning (a one-line MERCURE_EXTRA_DIRECTIVES).
  */
 import { unknownName } from '../src/host/errors.ts';
 import type { HandlerConfig } from '../src/http/handler.ts';
 import { isValidOrigin } from '../src/mercure/origins.ts';
 import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { registerHandlerDirective } from './registry.ts';
-import { parseBlock, type SubTable } from '../src/caddyfile/table.ts';
+import { parseBlock, type SubTable, type Warn } from '../src/caddyfile/table.ts';
 import { transportDescriptor, transportNames } from '../src/transports/core/descriptor.ts';
 import { parseInt10 } from '../src/caddyfile/values.ts';
 
@@ -61,15 +64,27 @@ function transport(d: Dispenser): Record<string, unknown> {
   return { name: nameTok.text, ...parse(d) };
 }
 
+/**
+ * `topic_selector_cache <size>` (what the reference hub's code reads), or
+ * `<max_entries_per_shard> <shard_count>` (what its docs show): the cache then
+ * holds their product.
+ */
+function selectorCache(d: Dispenser): { size: number } | { max_entries_per_shard: number; shard_count: number } {
+  const [a, b] = d.args(1, 2);
+  if (b === undefined) return { size: parseInt10(a!) };
+  return { max_entries_per_shard: parseInt10(a!), shard_count: parseInt10(b, 1) };
+}
+
 const TABLE: SubTable = {
   publisher_jwt: { parse: jwtKey },
   subscriber_jwt: { parse: jwtKey },
   publisher_jwks_url: { kind: 'string' },
   subscriber_jwks_url: { kind: 'string' },
-  anonymous: { kind: 'flag' },
-  subscriptions: { kind: 'flag' },
-  ui: { kind: 'flag' },
-  demo: { kind: 'flag' },
+  // As the reference hub reads them: may be given twice; words after one on its line are ignored, with a warning.
+  anonymous: { kind: 'flag', lenientFlag: true },
+  subscriptions: { kind: 'flag', lenientFlag: true },
+  ui: { kind: 'flag', lenientFlag: true },
+  demo: { kind: 'flag', lenientFlag: true },
   heartbeat: { kind: 'duration' },
   write_timeout: { kind: 'duration' },
   dispatch_timeout: { kind: 'duration' },
@@ -86,7 +101,7 @@ const TABLE: SubTable = {
       return v;
     },
   },
-  topic_selector_cache: { key: 'cache', parse: (d) => ({ size: parseInt10(d.args(1)[0]!) }) },
+  topic_selector_cache: { key: 'cache', parse: selectorCache },
   subscriber_list_cache_size: { kind: 'uint' },
   name: { kind: 'string' },
   transport: { parse: transport },
@@ -95,14 +110,14 @@ const TABLE: SubTable = {
 };
 
 /** Parses a `mercure` directive into the `http.handlers.mercure` config. */
-export function parseMercure(d: Dispenser): HandlerConfig {
+export function parseMercure(d: Dispenser, warn?: Warn): HandlerConfig {
   d.done();
-  const cfg = parseBlock(d, TABLE, 'mercure');
+  const cfg = parseBlock(d, TABLE, 'mercure', {}, warn);
   delete cfg.license; // accepted for commercial-config compatibility; nothing is gated, and the key stays out of the JSON
   return { handler: 'mercure', ...cfg };
 }
 
 /** Registers the directive (called from directives/index.ts). */
 export function registerMercureDirective(): void {
-  registerHandlerDirective('mercure', (d) => parseMercure(d));
+  registerHandlerDirective('mercure', (d, h) => parseMercure(d, (span, msg) => h.warn(span, msg)));
 }

@@ -22,6 +22,14 @@ interface ServerAcc {
   https: boolean;
 }
 
+/** The `auto_https` global option → each server's `automatic_https`, as Caddy's adapter writes it. */
+const AUTO_HTTPS: Record<string, Record<string, boolean>> = {
+  off: { disable: true },
+  disable_redirects: { disable_redirects: true },
+  disable_certs: { disable_certificates: true },
+  ignore_loaded_certs: { ignore_loaded_certificates: true },
+};
+
 function siteRoute(hosts: string[], paths: string[], routes: RouteConfig[]): RouteConfig {
   const set: MatcherSet = {};
   if (hosts.length) set.host = hosts;
@@ -62,6 +70,8 @@ export function buildServers(sites: Site[], options: Record<string, unknown>): {
     // Sites with hosts before catch-all sites, so a catch-all never shadows a named site.
     const entries = [...acc.entries].sort((a, b) => (a.hosts.length ? 0 : 1) - (b.hosts.length ? 0 : 1));
     const server: Record<string, unknown> = { listen: acc.listen, routes: entries.map((e) => siteRoute(e.hosts, e.paths, e.site.routes)) };
+    const auto = AUTO_HTTPS[options.auto_https as string];
+    if (auto) server.automatic_https = { ...auto };
     const errorRoutes = entries.flatMap((e) => {
       const routes = e.site.values.filter((v) => v.class === 'error_route').flatMap((v) => v.value as RouteConfig[]);
       // As in Caddy, handle_errors blocks without status codes go after those with codes (stable sort).

@@ -5,7 +5,7 @@
  * where the table cannot express the rule.
  */
 import { unknownName } from '../host/errors.ts';
-import { formatSpan } from '../../grammar/ast.ts';
+import { formatSpan, type Span } from '../../grammar/ast.ts';
 import type { Dispenser } from './dispenser.ts';
 import { parseBool, parseDuration, parseFloat10, parseInt10, parseSize } from './values.ts';
 
@@ -20,7 +20,17 @@ export interface SubSpec {
   key?: string;
   /** May appear more than once: values are collected into an array (`strings` values are concatenated). */
   repeat?: boolean;
+  /**
+   * A `flag` read as the reference Mercure hub reads it: giving it twice is
+   * harmless, and words after it on its line are ignored (a one-line
+   * `MERCURE_EXTRA_DIRECTIVES='anonymous subscriptions'` sets only
+   * `anonymous` there), with a warning naming what was ignored.
+   */
+  lenientFlag?: boolean;
 }
+
+/** Where parseBlock reports what it accepts but ignores. */
+export type Warn = (span: Span, message: string) => void;
 
 export type SubTable = Record<string, SubSpec>;
 
@@ -46,12 +56,22 @@ function parseValue(d: Dispenser, spec: SubSpec): unknown {
  * `what` names the block in errors ("mercure", "transport bolt").
  * A repeated non-repeatable subdirective is an error, as silent overrides hide typos.
  */
-export function parseBlock(d: Dispenser, table: SubTable, what: string, into: Record<string, unknown> = {}): Record<string, unknown> {
+export function parseBlock(d: Dispenser, table: SubTable, what: string, into: Record<string, unknown> = {}, warn?: Warn): Record<string, unknown> {
   const seen = new Map<string, string>();
   for (const line of d.block()) {
     const spec = table[line.name];
     if (!spec) throw unknownName(`subdirective in ${what}`, line.name, line.span, Object.keys(table));
     const key = spec.key ?? line.name;
+    if (spec.lenientFlag) {
+      if (line.hasBlock()) line.noBlock();
+      const extra = line.remaining();
+      if (extra.length) {
+        const words = extra.map((t) => `'${t.text}'`).join(' ');
+        warn?.(extra[0]!.span, `${words} after '${line.name}' ignored, as the reference hub ignores words after a flag; put each subdirective on its own line`);
+      }
+      into[key] = true;
+      continue;
+    }
     const value = parseValue(line, spec);
     if (spec.repeat) {
       const prev = (into[key] as unknown[] | undefined) ?? [];

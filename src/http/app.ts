@@ -11,6 +11,7 @@ import { ConfigError } from '../host/errors.ts';
 import { AccessLog, type AccessLogConfig } from './access-log.ts';
 import type { RouteConfig } from './handler.ts';
 import { parseRanges } from './ip.ts';
+import { withAutoRedirects, type AutoHttpsConfig } from './auto-https.ts';
 import { acquireListener, type Listener, listenerKey, parseListenAddress } from './listener.ts';
 import { compileRoutes } from './routes.ts';
 import { ServerRuntime } from './server.ts';
@@ -42,6 +43,8 @@ export interface ServerConfig {
   trusted_proxies_strict?: boolean;
   /** h1, h2 (h2c and h3 are not supported and ignored). Default h1 h2. */
   protocols?: string[];
+  /** `disable` / `disable_redirects` / `skip` govern the automatic HTTP→HTTPS redirects (auto-https.ts). */
+  automatic_https?: AutoHttpsConfig;
   [k: string]: unknown;
 }
 
@@ -87,7 +90,9 @@ export class HttpApp implements App {
       if (!APP_KEYS.has(k)) throw new ConfigError('ERR_CFG_JSON', undefined, `apps.http: unknown field '${k}'`);
     }
     const claimed = new Map<string, string>();
-    for (const [name, config] of Object.entries(this.config.servers ?? {})) {
+    // Caddy's automatic HTTP→HTTPS redirects are added here, not in the config (auto-https.ts).
+    const servers = withAutoRedirects(this.config.servers ?? {}, this.config.http_port ?? 80, this.config.https_port ?? 443);
+    for (const [name, config] of Object.entries(servers)) {
       for (const k of Object.keys(config)) {
         if (!SERVER_KEYS.has(k)) throw new ConfigError('ERR_CFG_JSON', undefined, `apps.http.servers.${name}: unknown field '${k}'`);
       }
@@ -152,7 +157,10 @@ export class HttpApp implements App {
     // accepting; on a final stop the last reference closes the listening socket,
     // so new connections are refused at once while in-flight requests finish.
     await this.#release();
-    await Promise.all(this.#servers.map((s) => s.runtime.stop(graceMs)));
+    // A server whose every listener lives on (a reload kept them) keeps its open streams.
+    const pool = this.#ctx?.pool;
+    const kept = (s: Built) => pool !== undefined && s.listeners.every((l) => pool.references(listenerKey(l.address)) > 0);
+    await Promise.all(this.#servers.map((s) => s.runtime.stop(graceMs, kept(s))));
   }
 
   async cleanup(): Promise<void> {

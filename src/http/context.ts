@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HttpContext } from './handler.ts';
+import type { LiveStream } from './response.ts';
 import { decodePath, replace } from './replacer.ts';
 
 const BASE = 'http://localhost';
@@ -31,6 +32,7 @@ export class RequestContext implements HttpContext {
   placeholders?: Map<string, unknown>;
   upgrade?: { socket: Duplex; head: Buffer; taken: boolean };
   groups?: Set<string>;
+  streams?: Set<LiveStream>;
   /** performance.now() when the request arrived. */
   readonly start: number;
   #pathRaw = '';

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Module, ModuleConfig } from '../host/module.ts';
+import type { LiveStream } from './response.ts';
 
 export type Next = () => Promise<void>;
 
@@ -43,6 +44,12 @@ export interface HttpContext {
   upgrade?: { socket: Duplex; head: Buffer; taken: boolean };
   /** Route groups already applied to this request (mutually exclusive routes). */
   groups?: Set<string>;
+  /**
+   * The server's open streams. A handler that detaches a long-lived stream
+   * adds it here and deletes it when it closes, so a reload can keep it
+   * running and a stop can end it cleanly (see ServerRuntime.stop).
+   */
+  streams?: Set<LiveStream>;
 }
 
 export interface HttpHandler extends Module {

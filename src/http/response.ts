@@ -87,6 +87,24 @@ export function detachStream(res: ServerResponse): void {
   streaming.add(res);
 }
 
+/**
+ * A detached stream as its server sees it (an SSE stream). A reload that keeps
+ * the stream's listener leaves it running on its connection; a stop, or a
+ * reload that closes the listener, asks it to end cleanly.
+ */
+export interface LiveStream {
+  /** The connection it writes to: its socket (HTTP/1.x) or its HTTP/2 session; undefined once gone. */
+  connection(): object | undefined;
+  /** Ends the stream cleanly: what is queued is flushed, then the last chunk (or END_STREAM). */
+  endStream(): void;
+}
+
+/** res's connection: its HTTP/2 session, or its socket. */
+export function connectionOf(res: ServerResponse): object | undefined {
+  const stream = (res as unknown as { stream?: { session?: object } }).stream;
+  return stream ? stream.session : res.socket ?? undefined;
+}
+
 /** True when detachStream() was called for res. */
 export function isDetached(res: ServerResponse): boolean {
   return streaming.has(res);

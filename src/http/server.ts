@@ -13,8 +13,9 @@ import { HttpError } from '../host/errors.ts';
 import type { AccessLog } from './access-log.ts';
 import { headerMap } from './access-log.ts';
 import { parseTarget, RequestContext } from './context.ts';
-import { isDetached, watchBody } from './response.ts';
+import { isDetached, type LiveStream, watchBody } from './response.ts';
 import { onHijack } from './hijack.ts';
+import { onClientError, replayedMethod } from './unknown-method.ts';
 import type { Next } from './handler.ts';
 import { type IpRange, inRanges, ipToBig } from './ip.ts';
 import { hostPort, setPlaceholder, splitHostPort } from './replacer.ts';
@@ -73,12 +74,17 @@ export class ServerRuntime {
   /** Requests in flight per plain HTTP/1.1 connection, to tell idle keep-alive connections apart at stop. */
   #busy = new Map<Duplex, number>();
   #stopping = false;
+  /** Detached streams (SSE) still open; handlers add and delete them (HttpContext.streams). */
+  readonly #streams = new Set<LiveStream>();
+  /** While stopping: checks whether what stop() waits for is done. */
   #idle: (() => void) | undefined;
   // Shared listeners: a closure (or a once() wrapper) per connection and per
   // request would live as long as the connection, which for SSE is hours.
   readonly #forgetSocket: (this: Duplex) => void;
   readonly #requestDone = (): void => {
-    if (--this.#active === 0 && this.#idle) this.#idle();
+    this.#active--;
+    // A stream's 'close' listeners delete it from #streams right after this one: check once they ran.
+    if (this.#idle) queueMicrotask(this.#idle);
   };
 
   /** Shared 'close' listener of plain HTTP/1.1 responses (no closure per request). */
@@ -130,6 +136,8 @@ export class ServerRuntime {
     } else {
       const srv = http.createServer({ noDelay: true, maxHeaderSize: 1 << 20 }, onRequest);
       srv.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
+      // A method the parser does not know is replayed as a request, as Go serves any method (unknown-method.ts).
+      srv.on('clientError', onClientError((stream) => srv.emit('connection', stream)));
       // Starts node's connection tracking (headers/request timeouts, idle closing) without binding.
       srv.emit('listening');
       this.node = srv;
@@ -150,6 +158,7 @@ export class ServerRuntime {
     const url = parseTarget(req.url ?? '/');
     if (!url) return undefined;
     const c = new RequestContext(req, res, url, this.#secure);
+    c.streams = this.#streams;
     c.vars.set('client_ip', this.#clientIp(c));
     return c;
   }
@@ -174,6 +183,8 @@ export class ServerRuntime {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const method = replayedMethod(req.socket);
+    if (method !== undefined) { req.method = method; res.shouldKeepAlive = false; }
     this.#track(res);
     if (req.method === 'GET' && (req.httpVersionMajor ?? 1) < 2) onHijack(res, this.#onHijack); // only GETs are hijacked
     if (!this.#secure) {
@@ -304,9 +315,16 @@ export class ServerRuntime {
     });
   }
 
-  /** Graceful stop: refuse new work, let in-flight requests finish until the deadline, then destroy what is left. */
-  async stop(graceMs: number): Promise<void> {
+  /**
+   * Graceful stop: refuse new work, let in-flight requests finish until the
+   * deadline, then destroy what is left. `keepStreams` (a reload that keeps
+   * this server's listeners): open streams are neither waited for nor cut;
+   * they go on on their connections, and the stop returns once the other
+   * requests are done. Otherwise streams are asked to end cleanly first.
+   */
+  async stop(graceMs: number, keepStreams = false): Promise<void> {
     this.#stopping = true;
+    if (!keepStreams) for (const s of [...this.#streams]) s.endStream();
     for (const s of this.#sessions) s.close();
     const node = this.node;
     if (node instanceof http.Server) {
@@ -315,19 +333,47 @@ export class ServerRuntime {
       for (const sock of this.#sockets) if (!this.#fresh.has(sock) && !this.#busy.has(sock)) sock.destroy();
       if (this.#fresh.size) setTimeout(() => { for (const sock of this.#fresh) sock.destroy(); }, Math.min(graceMs, 5_000)).unref();
     }
-    if (this.#active > 0 && graceMs > 0) {
+    const pending = () => this.#active - (keepStreams ? this.#streams.size : 0);
+    if (pending() > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
         timer.unref();
-        this.#idle = () => { clearTimeout(timer); resolve(); };
+        this.#idle = () => { if (pending() <= 0) { clearTimeout(timer); resolve(); } };
       });
     }
     this.#idle = undefined;
-    for (const s of this.#sessions) s.destroy();
-    for (const s of this.#sockets) s.destroy();
-    if (node instanceof http.Server) { node.closeAllConnections(); node.close(() => { /* never bound */ }); }
+    const kept = keepStreams ? streamConnections(this.#streams) : undefined;
+    for (const s of this.#sessions) if (!kept?.has(s)) s.destroy();
+    for (const s of this.#sockets) if (!kept?.has(s)) s.destroy();
+    if (node instanceof http.Server) {
+      if (!kept?.size) node.closeAllConnections();
+      node.close(() => { /* never bound */ });
+    }
   }
 
   /** Requests (and upgraded connections) in flight. */
   get active(): number { return this.#active; }
+
+  /** Open detached streams. */
+  get streams(): number { return this.#streams.size; }
+}
+
+/**
+ * The connections carrying streams, as the server holds them: the socket,
+ * the raw socket under a TLS one (what a listener handed over), the HTTP/2
+ * session and its raw socket.
+ */
+function streamConnections(streams: Set<LiveStream>): Set<object> {
+  const out = new Set<object>();
+  for (const s of streams) {
+    let c = s.connection() as { socket?: unknown; _parent?: unknown; goaway?: unknown } | undefined;
+    if (!c) continue;
+    out.add(c);
+    if (typeof c.goaway === 'function') { // an HTTP/2 session
+      c = c.socket as typeof c | undefined;
+      if (c) out.add(c);
+    }
+    if (c?._parent && typeof c._parent === 'object') out.add(c._parent);
+  }
+  return out;
 }

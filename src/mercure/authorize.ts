@@ -35,7 +35,7 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
 
 /** The request's origin for the CSRF check: Origin, else scheme://host of Referer. */
 function requestOrigin(req: IncomingMessage): string | undefined {
-  const origin = req.headers.origin;
+  const origin = headerValues(req, 'origin')?.[0]; // the first of several, as Go's Header.Get
   if (origin !== undefined && origin !== '') return origin;
   const referer = req.headers.referer;
   if (referer === undefined || referer === '') return undefined;

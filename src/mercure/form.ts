@@ -4,6 +4,7 @@
  * `Content-Type` that `mime.ParseMediaType` rejects is an error, and so is a
  * malformed pair in the body or in the URL query.
  */
+import { decodeBytes } from '../transports/core/byte-string.ts';
 import type { IncomingMessage } from 'node:http';
 import { parseQuery } from './go-json.ts';
 
@@ -126,7 +127,7 @@ export async function parsePostForm(req: IncomingMessage, rawQuery: string): Pro
   if (media.type === 'application/x-www-form-urlencoded') {
     const body = await readBody(req, MAX_FORM_BYTES);
     if (body === undefined) return { ok: false, tooLarge: true };
-    const parsed = parseQuery(body.toString('utf8'));
+    const parsed = parseQuery(decodeBytes(body)); // raw bytes that are not UTF-8 are kept, as in Go
     form = parsed.values;
     error ||= parsed.error;
   }

@@ -4,6 +4,7 @@
  * escaping, sorted map keys, struct field order) and `url.QueryEscape` /
  * `url.QueryUnescape`.
  */
+import { decodeBytes } from '../transports/core/byte-string.ts';
 
 /** An object whose keys keep their written order (a Go struct). Plain objects are Go maps: keys sorted bytewise. */
 export class GoStruct {
@@ -125,13 +126,14 @@ export function queryUnescape(s: string): string | undefined {
       i += 2;
     } else if (c === 0x2b) bytes.push(0x20);
     else if (c < 0x80) bytes.push(c);
+    else if (c >= 0xdc80 && c <= 0xdcff) bytes.push(c & 0xff); // a raw byte that was not UTF-8 (byte-string.ts)
     else {
       const cp = s.codePointAt(i)!;
       for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) bytes.push(b);
       if (cp > 0xffff) i++;
     }
   }
-  return Buffer.from(bytes).toString('utf8');
+  return decodeBytes(Uint8Array.from(bytes)); // bytes that are not UTF-8 are kept (byte-string.ts)
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Transport, TransportHealth } from '../transports/core/contract.ts'
 import { CONFIG_KEYS, DEFAULTS, replaceEnv, type MercureConfig } from './config.ts';
 import { Cors } from './cors.ts';
 import { parseQuery } from './go-json.ts';
+import { goTarget } from './go-url.ts';
 import { registerHub, unregisterHub, type HealthCheckable } from './health.ts';
 import { contentSecurityPolicy, methodNotAllowed, notFound, setSecurityHeaders, statusError } from './http-util.ts';
 import { TokenVerifier } from './jwt.ts';
@@ -89,8 +90,8 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
     const subscriberVerifier = subscriber ? new TokenVerifier(subscriber) : undefined;
     this.#verifiers = [publisherVerifier, subscriberVerifier].filter((v): v is TokenVerifier => v !== undefined);
 
-    const cacheSize = c.cache?.size ?? 0;
-    const selectors = cacheSize > 0 && cacheSize !== DEFAULTS.selectorCacheSize ? new TopicSelectorStore(cacheSize) : defaultSelectorStore();
+    const cacheSize = selectorCacheSize(c.cache);
+    const selectors = cacheSize !== DEFAULTS.selectorCacheSize ? new TopicSelectorStore(cacheSize) : defaultSelectorStore();
     let transport: Transport;
     try {
       transport = await loadTransport(ctx, c);
@@ -177,8 +178,9 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
 
   async serveHTTP(c: HttpContext, next: Next): Promise<void> {
     const t = rawTarget(c);
-    if (!t.path.startsWith(HUB_PATH)) return next();
-    const r: HubRequest = { ...t, query: parseQuery(t.rawQuery).values };
+    // As the reference: the decoded path, dot segments kept, decides; its routes then match the escaped path.
+    if (t.decodedPath === undefined || !t.decodedPath.startsWith(HUB_PATH)) return next();
+    const r: HubRequest = { path: t.path, rawQuery: t.rawQuery, requestUri: t.requestUri, query: parseQuery(t.rawQuery).values };
     const rt = this.runtime;
     const { req, res } = c;
     setSecurityHeaders(res, this.#csp);
@@ -217,23 +219,37 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
 }
 
 /**
- * The request's encoded path and raw query as received (gorilla/mux matches
- * the encoded path, uncleaned), unless an earlier handler rewrote the URL.
+ * Entries of the topic-selector match cache: `size` when > 0; else, from the
+ * sharded form, max_entries_per_shard × shard_count (256 shards by default;
+ * -1 entries per shard disables the cache, as in the reference); else the default.
  */
-export function rawTarget(c: HttpContext): Omit<HubRequest, 'query'> {
+export function selectorCacheSize(cache: MercureConfig['cache']): number {
+  if (cache?.size !== undefined && cache.size > 0) return cache.size;
+  const perShard = cache?.max_entries_per_shard;
+  if (perShard !== undefined && perShard < 0) return 0;
+  if (perShard !== undefined && perShard > 0) return perShard * (cache?.shard_count && cache.shard_count > 0 ? cache.shard_count : 256);
+  return DEFAULTS.selectorCacheSize;
+}
+
+/**
+ * The request target as the reference hub sees it (go-url.ts): the raw
+ * request line's target, unless an earlier handler rewrote the URL (then the
+ * rewritten one). `decodedPath` decides whether the hub handles the request;
+ * `path` (Go's EscapedPath) is what its routes match.
+ */
+export function rawTarget(c: HttpContext): Omit<HubRequest, 'query'> & { decodedPath: string | undefined } {
   const uri = c.originalUri;
-  if (!uri.startsWith('/')) return { path: c.url.pathname, rawQuery: c.url.search.slice(1), requestUri: c.url.pathname + c.url.search };
-  const q = uri.indexOf('?');
-  let path = q < 0 ? uri : uri.slice(0, q);
-  let rawQuery = q < 0 ? '' : uri.slice(q + 1);
-  let requestUri = uri;
-  if (path !== c.url.pathname || rawQuery !== c.url.search.slice(1)) {
-    const parsed = new URL(uri, 'http://h');
-    if (parsed.pathname !== c.url.pathname || parsed.search !== c.url.search) {
-      path = c.url.pathname;
-      rawQuery = c.url.search.slice(1);
-      requestUri = path + c.url.search;
+  let target = c.req.url ?? uri;
+  if (!uri.startsWith('/')) target = c.url.pathname + c.url.search;
+  else {
+    const q = uri.indexOf('?');
+    const path = q < 0 ? uri : uri.slice(0, q);
+    const rawQuery = q < 0 ? '' : uri.slice(q + 1);
+    if (path !== c.url.pathname || rawQuery !== c.url.search.slice(1)) {
+      const parsed = new URL(uri, 'http://h');
+      if (parsed.pathname !== c.url.pathname || parsed.search !== c.url.search) target = c.url.pathname + c.url.search;
     }
   }
-  return { path, rawQuery, requestUri };
+  const t = goTarget(target);
+  return { path: t.escapedPath, decodedPath: t.path, rawQuery: t.rawQuery, requestUri: t.requestUri };
 }

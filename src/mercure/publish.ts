@@ -15,6 +15,7 @@ import { httpError, sniffContentType, statusError } from './http-util.ts';
 import type { MercureClaims } from './jwt.ts';
 import type { HubRequest, HubRuntime } from './runtime.ts';
 import { newUpdateId } from './uuid.ts';
+import { encodeString } from '../transports/core/byte-string.ts';
 
 /** Maximum `topic` fields in one update. */
 export const MAX_PUBLISH_TOPICS = 1000;
@@ -28,7 +29,16 @@ export function canDispatch(store: TopicSelectorStore, topics: readonly string[]
   return topics.every((t) => selectors.some((s) => store.match(t, s)));
 }
 
-/** Go's strconv.Quote, for the 403 body. */
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols, and the ASCII space. */
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+
+/**
+ * Go's strconv.Quote (`%q`), for the 403 body: printable characters, ASCII
+ * or not, are kept; invisible ones (controls, format characters such as
+ * U+200B or U+FEFF, spaces other than U+0020, private use, unassigned) are
+ * escaped as \a \b \f \n \r \t \v, \xNN, \uNNNN or \UNNNNNNNN; a byte
+ * that is not UTF-8 (kept as U+DC80–U+DCFF, see go-json.ts) as \xNN.
+ */
 export function goQuote(s: string): string {
   let out = '"';
   for (const ch of s) {
@@ -42,10 +52,10 @@ export function goQuote(s: string): string {
     else if (c === 9) out += '\\t';
     else if (c === 11) out += '\\v';
     else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else if (c >= 0xdc80 && c <= 0xdcff) out += '\\x' + (c & 0xff).toString(16).padStart(2, '0');
     else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd';
-    else if ((c >= 0x80 && c < 0xa0) || c === 0xad || c === 0xfeff || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f)) {
-      out += c > 0xffff ? '\\U' + c.toString(16).padStart(8, '0') : '\\u' + c.toString(16).padStart(4, '0');
-    } else out += ch;
+    else if (c === 0x20 || (c < 0x7f) || PRINTABLE.test(ch)) out += ch;
+    else out += c > 0xffff ? '\\U' + c.toString(16).padStart(8, '0') : '\\u' + c.toString(16).padStart(4, '0');
   }
   return out + '"';
 }
@@ -69,7 +79,7 @@ async function authorise(hub: HubRuntime, c: HttpContext, r: HubRequest): Promis
 function ok(res: ServerResponse, id: string): void {
   res.statusCode = 200;
   res.setHeader('Content-Type', sniffContentType(id)); // Go sniffs: text/plain; charset=utf-8 for any usual ID
-  res.end(id);
+  res.end(encodeString(id)); // an ID that is not UTF-8 goes back byte for byte (byte-string.ts)
 }
 
 /** Handles one publish request. */
@@ -88,11 +98,12 @@ export async function handlePublish(hub: HubRuntime, c: HttpContext, r: HubReque
   if (!topics || topics.length === 0) return httpError(res, 400, 'Missing "topic" parameter');
   if (topics.length > MAX_PUBLISH_TOPICS) return httpError(res, 400, 'too many topics in update');
 
-  let retry = 0;
+  let retry: number | bigint = 0;
   const retryText = first(form, 'retry');
   if (retryText !== '') {
     if (!/^\d+$/.test(retryText) || BigInt(retryText) > UINT64_MAX) return httpError(res, 400, 'Invalid "retry" parameter');
-    retry = Number(retryText);
+    const n = BigInt(retryText);
+    retry = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n; // no float rounding above 2^53
   }
 
   const isPrivate = form.has('private');

@@ -15,6 +15,7 @@ import { SseSubscriber } from './subscriber.ts';
 import { subscriptionEvents } from './subscriptions.ts';
 import { newSubscriberId, newUpdateId } from './uuid.ts';
 import { headerValues } from '../http/request-headers.ts';
+import { fromHeader, toHeader } from '../transports/core/byte-string.ts';
 
 /** Maximum `topic` query parameters. */
 export const MAX_QUERY_TOPICS = 1000;
@@ -36,7 +37,7 @@ const STREAM_HEADERS_H2 = STREAM_HEADERS.filter(([k]) => k !== 'Connection');
  */
 export function requestedLastEventId(req: IncomingMessage, query: Map<string, string[]>, compat7: boolean): string {
   const header = headerValues(req, 'last-event-id')?.[0];
-  if (header) return header;
+  if (header) return fromHeader(header); // the header's bytes, read as UTF-8 (byte-string.ts)
   const q = query.get('lastEventID')?.[0];
   if (q) return q;
   if (compat7) return query.get('Last-Event-ID')?.[0] ?? '';
@@ -81,6 +82,7 @@ function closerFor(hub: HubRuntime): (sub: SseSubscriber) => void {
   if (!f) {
     f = (sub) => {
       hub.streams.delete(sub);
+      sub.server?.delete(sub);
       hub.transport.unsubscribe(sub);
       if (sub.connected) hub.metrics.subscriberDisconnected();
       hub.log.debug({ subscriber: sub.id, reason: sub.endReason }, 'Subscriber disconnected');
@@ -124,12 +126,13 @@ export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubReq
   if (res.destroyed) { close(sub); return; } // the client left during registration
 
   const headers = (isHttp2(res) ? STREAM_HEADERS_H2 : STREAM_HEADERS).slice();
-  if (lastEventId !== '') headers.push(['Last-Event-Id', header ?? 'earliest']);
+  if (lastEventId !== '') headers.push(['Last-Event-Id', toHeader(header ?? 'earliest')]);
   hub.streams.add(sub);
   sub.onClose = close;
   detachStream(res);
   sub.start(headers);
   if (!sub.hijacked) shedHeaderState(res); // a hijacked stream no longer holds res
+  if (sub.open && c.streams) { sub.server = c.streams; c.streams.add(sub); }
   sub.connected = true;
   hub.metrics.subscriberConnected();
   hub.log.debug({ subscriber: sub.id, topics }, 'New subscriber');

@@ -28,6 +28,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Subscriber, Update } from '../transports/core/contract.ts';
 import { HijackedStream, hijack } from '../http/hijack.ts';
+import { connectionOf, isHttp2, type LiveStream } from '../http/response.ts';
 import { HEARTBEAT_CHUNK, framedBatch, plainBatch, resetBatches } from './sse-framing.ts';
 import { type BeatList, type Beating, type Deadlined, beatList, deadlines } from './stream-clock.ts';
 
@@ -68,7 +69,7 @@ const LIFE_NONE = 0;
 const LIFE_END = 1;
 const LIFE_EXPIRE = 2;
 
-export class SseSubscriber implements Subscriber, Beating, Deadlined {
+export class SseSubscriber implements Subscriber, Beating, Deadlined, LiveStream {
   readonly id: string;
   readonly topics: string[];
   readonly privateTopics: string[] | null;
@@ -79,6 +80,8 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
   onClose: ((sub: SseSubscriber) => void) | undefined;
   /** Counted in the connected-subscribers metric (set by the subscribe handler). */
   connected = false;
+  /** The server's set of open streams this one is in (set by the subscribe handler). */
+  server: Set<LiveStream> | undefined;
 
   // Clock links (stream-clock.ts owns them).
   beatPrev: Beating | null = null;
@@ -167,6 +170,17 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
     this.#finish('transport');
   }
 
+  /** LiveStream: the server stops for good, or its listener goes away. */
+  endStream(): void {
+    this.#finish('hub');
+  }
+
+  /** LiveStream: the connection the stream writes to. */
+  connection(): object | undefined {
+    if (this.#hijacked) return this.#hijacked.socket;
+    return this.#res ? connectionOf(this.#res) : undefined;
+  }
+
   /**
    * Writes the status line, headers and the `:\n` comment, flushes what was
    * queued during registration, and starts the timers.
@@ -182,7 +196,10 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined {
     // and bar the hijack. Corked, head and `:\n` still leave in one write.
     const sock = res.socket as Socket | null;
     sock?.cork();
-    res.flushHeaders();
+    // flushHeaders() would send the head as UTF-8; an empty latin1 write sends it as the bytes the
+    // header strings stand for (a Last-Event-Id that is not UTF-8, byte-string.ts), and no chunk.
+    // (A HEAD response ignores writes, so its head goes out through flushHeaders.)
+    if (isHttp2(res) || res.req?.method === 'HEAD') res.flushHeaders(); else res.write('', 'latin1');
     const h = hijack(res);
     let ok: boolean;
     if (h) {

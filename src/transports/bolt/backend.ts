@@ -38,6 +38,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { QsError } from '../../host/errors.ts';
 import type { Backend, BackendSink, HistoryResult, Update } from '../core/contract.ts';
+import { decodeBytes, encodeString } from '../core/byte-string.ts';
 
 /** Options of the bolt backend (the module config, camel-cased). */
 export interface BoltOptions {
@@ -54,12 +55,31 @@ export interface BoltOptions {
 /** Rows read per query during replays; the event loop gets a turn between pages. */
 const PAGE = 1000;
 const COLUMNS = 'seq, id, topics, data, private, type, retry';
-type Row = [number, string, string, string, number, string | null, number | null];
+type Row = [number, string | Uint8Array, string, string, number, string | null, number | Uint8Array | null];
+
+/**
+ * An ID as stored: text, or, when it holds bytes that are not UTF-8
+ * (byte-string.ts), those bytes as a BLOB; SQLite would turn them into U+FFFD
+ * as text. A BLOB never equals a TEXT, so lookups stay exact.
+ */
+function idParam(id: string): string | Uint8Array {
+  return id.isWellFormed() ? id : encodeString(id);
+}
+
+function idValue(v: string | Uint8Array): string {
+  return typeof v === 'string' ? v : decodeBytes(v);
+}
+
+/** A retry as stored: an INTEGER, or above 2^53 its decimal digits as a BLOB (an INTEGER column would round or overflow). */
+function retryParam(retry: number | bigint | undefined): number | Uint8Array | null {
+  if (!retry) return null;
+  return typeof retry === 'bigint' ? Buffer.from(retry.toString(), 'latin1') : retry;
+}
 
 function toUpdate(r: Row): Update {
-  const u: Update = { id: r[1], topics: JSON.parse(r[2]) as string[], data: r[3], private: r[4] === 1 };
+  const u: Update = { id: idValue(r[1]), topics: JSON.parse(r[2]) as string[], data: r[3], private: r[4] === 1 };
   if (r[5] !== null) u.type = r[5];
-  if (r[6] !== null) u.retry = r[6];
+  if (r[6] !== null) u.retry = typeof r[6] === 'number' ? r[6] : BigInt(Buffer.from(r[6]).toString('latin1'));
   return u;
 }
 
@@ -119,9 +139,9 @@ export class BoltBackend implements Backend {
       };
       this.#st.after.setReturnArrays(true);
       this.#st.before.setReturnArrays(true);
-      const last = db.prepare(`SELECT seq, id FROM ${t} ORDER BY seq DESC LIMIT 1`).get() as { seq: number; id: string } | undefined;
+      const last = db.prepare(`SELECT seq, id FROM ${t} ORDER BY seq DESC LIMIT 1`).get() as { seq: number; id: string | Uint8Array } | undefined;
       this.#head = last?.seq ?? 0;
-      this.#lastId = last?.id;
+      this.#lastId = last ? idValue(last.id) : undefined;
     } catch (err) {
       db.close();
       throw err;
@@ -165,7 +185,7 @@ export class BoltBackend implements Backend {
       st.begin.run();
       for (let i = 0; i < batch.length; i++) {
         const u = batch[i]!.update;
-        st.insert.run(first + i, u.id, JSON.stringify(u.topics), u.data, u.private ? 1 : 0, u.type || null, u.retry || null);
+        st.insert.run(first + i, idParam(u.id), JSON.stringify(u.topics), u.data, u.private ? 1 : 0, u.type || null, retryParam(u.retry));
       }
       if (trim) st.trim.run(last - this.#size);
       st.commit.run();
@@ -190,7 +210,7 @@ export class BoltBackend implements Backend {
     const head = this.#head;
     let from = 0;
     if (afterId !== 'earliest') {
-      const row = st.find.get(afterId) as { seq: number } | undefined;
+      const row = st.find.get(idParam(afterId)) as { seq: number } | undefined;
       if (!row) return { found: false, lastSeq: BigInt(head) };
       from = row.seq;
     }

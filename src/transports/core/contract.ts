@@ -17,8 +17,12 @@ export interface Update {
   private: boolean;
   /** SSE `event:` field; '' or undefined = none. */
   type?: string;
-  /** SSE `retry:` field; 0 or undefined = none. */
-  retry?: number;
+  /**
+   * SSE `retry:` field; 0 or undefined = none. An unsigned 64-bit integer, as
+   * in the reference hub: a number up to Number.MAX_SAFE_INTEGER, a bigint
+   * above (so no value is rounded). Codecs must keep both.
+   */
+  retry?: number | bigint;
 }
 
 /** What the subscriptions API and subscription events show about a subscriber, on any node. */

@@ -5,6 +5,7 @@
  * per line of the payload (CRLF, CR and LF all split), then a blank line.
  */
 import type { Update } from './contract.ts';
+import { encodeString } from './byte-string.ts';
 
 /** Bytes that open every stream (an SSE comment that forces the headers out). */
 export const STREAM_START: Buffer = Buffer.from(':\n');
@@ -28,5 +29,5 @@ export function formatEvent(update: Update): string {
 
 /** The event bytes of an update: serialise once, share the Buffer, never mutate it. */
 export function serializeUpdate(update: Update): Buffer {
-  return Buffer.from(formatEvent(update), 'utf8');
+  return encodeString(formatEvent(update));
 }

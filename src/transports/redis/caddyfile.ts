@@ -3,9 +3,10 @@
  * High Availability hub spells it:
  *
  *     transport redis {
+ *         url       redis[s]://[user[:password]@]host[:port]   # or address / addresses
  *         address   <host:port> | caddy-storage-redis.alt
  *         addresses <host:port> <host:port>…   # several = Redis Cluster
- *         stream    <name>                     # required; shared by every node
+ *         stream    <name>                     # default mercure; shared by every node
  *         username  <acl user>
  *         password  <password>
  *         tls                                  # or: tls true|false
@@ -27,6 +28,9 @@ import { parseBlock, type SubTable } from '../../caddyfile/table.ts';
 
 export { parseRedisUrl };
 
+/** The stream (key) when the block names none, as the commercial hub's docs show. */
+export const DEFAULT_STREAM = 'mercure';
+
 /** The address that means "the Redis server of the storage module". */
 export const STORAGE_ALIAS = 'caddy-storage-redis.alt';
 
@@ -42,7 +46,34 @@ function addresses(d: Dispenser, max: number): string[] {
   });
 }
 
+/** The parts of a `url redis[s]://…` line (the commercial hub's form). */
+interface UrlParts { address: string; username?: string; password?: string; tls: boolean }
+
+/** `url redis[s]://[user[:password]@]host[:port]`: the address, the credentials and TLS (rediss). */
+function redisUrl(d: Dispenser): UrlParts {
+  const t = d.args(1)[0]!;
+  const expected = 'redis://[user[:password]@]host[:port] or rediss://… (TLS); the stream is set with `stream`';
+  let u: URL;
+  try { u = new URL(t.text); } catch { throw d.err(`invalid Redis URL "${redact(t.text)}"`, t, { expected }); }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw d.err(`not a Redis URL: "${redact(t.text)}"`, t, { expected });
+  if (!u.host) throw d.err(`Redis URL "${redact(t.text)}" needs a host`, t, { expected });
+  if ((u.pathname !== '' && u.pathname !== '/') || u.search || u.hash) {
+    throw d.err(`Redis URL "${redact(t.text)}" must not have a path, query or fragment`, t, { expected });
+  }
+  try { parseAddress(u.host); } catch (err) { throw d.err((err as Error).message, t, { code: 'ERR_CFG_ARGS' }); }
+  const out: UrlParts = { address: u.host, tls: u.protocol === 'rediss:' };
+  if (u.username) out.username = decodeURIComponent(u.username);
+  if (u.password) out.password = decodeURIComponent(u.password);
+  return out;
+}
+
+/** The URL with its password masked, for error messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
 const TABLE: SubTable = {
+  url: { parse: redisUrl },
   address: { key: 'addresses', parse: (d) => addresses(d, 1) },
   addresses: { parse: (d) => addresses(d, Infinity) },
   stream: { kind: 'string' },
@@ -60,11 +91,24 @@ const TABLE: SubTable = {
 export function parseRedisTransport(d: Dispenser): RedisTransportConfig {
   d.done();
   const raw = parseBlock(d, TABLE, 'transport redis');
+  const url = raw.url as UrlParts | undefined;
+  if (url) {
+    // The URL carries the address and credentials: the separate forms would say it twice.
+    for (const k of ['addresses', 'username', 'password'] as const) {
+      if (raw[k] !== undefined) throw d.err(`transport redis: 'url' and '${k === 'addresses' ? 'address' : k}' cannot both be set`, d.span, { expected: 'the address and credentials in the url, or no url' });
+    }
+    if (url.tls && raw.tls === false) throw d.err(`transport redis: a rediss:// url uses TLS, but 'tls false' is set`, d.span);
+    raw.addresses = [url.address];
+    if (url.username !== undefined) raw.username = url.username;
+    if (url.password !== undefined) raw.password = url.password;
+    if (url.tls) raw.tls = true;
+  }
   const addrs = (raw.addresses as string[] | undefined) ?? [];
   const fromStorage = addrs[0] === STORAGE_ALIAS;
-  if (!addrs.length) throw d.err(`transport redis needs an address`, d.span, { expected: `'address host:port', 'addresses host:port …' or 'address ${STORAGE_ALIAS}'` });
-  if (typeof raw.stream !== 'string' || raw.stream === '') throw d.err(`transport redis needs a stream`, d.span, { expected: `'stream <name>'` });
-  const config: RedisTransportConfig = { '@span': d.where, addresses: fromStorage ? [] : addrs, stream: raw.stream };
+  if (!addrs.length) throw d.err(`transport redis needs an address`, d.span, { expected: `'url redis://host:port', 'address host:port', 'addresses host:port …' or 'address ${STORAGE_ALIAS}'` });
+  if (raw.stream === '') throw d.err(`transport redis: stream must not be empty`, d.span, { expected: `'stream <name>' (default mercure)` });
+  const stream = typeof raw.stream === 'string' ? raw.stream : DEFAULT_STREAM;
+  const config: RedisTransportConfig = { '@span': d.where, addresses: fromStorage ? [] : addrs, stream };
   if (fromStorage) config.address_from_storage = true;
   for (const k of ['username', 'password', 'tls', 'max_length', 'gob'] as const) {
     if (raw[k] !== undefined) (config as Record<string, unknown>)[k] = raw[k];

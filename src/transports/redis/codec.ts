@@ -3,6 +3,7 @@
  * the core's sequence numbers. The field layouts are documented in redis.ts.
  */
 import type { Update } from '../core/contract.ts';
+import { decodeBytes, encodeString } from '../core/byte-string.ts';
 
 /** Entry field holding the JSON encoding (the default; readable by third parties). */
 export const JSON_FIELD = 'update';
@@ -19,9 +20,17 @@ const FLAG_PRIVATE = 1;
  */
 export function encodeUpdate(u: Update, binary: boolean): [string, string | Buffer] {
   if (binary) return [BINARY_FIELD, encodeBinary(u)];
-  return [JSON_FIELD, JSON.stringify({
-    ID: u.id, Topics: u.topics, Data: u.data, Private: u.private, Type: u.type ?? '', Retry: u.retry ?? 0,
-  })];
+  const json = JSON.stringify({
+    ID: u.id, Topics: u.topics, Data: u.data, Private: u.private, Type: u.type ?? '', Retry: 0,
+  });
+  // Retry is a uint64: written as its exact digits (JSON.stringify cannot write a bigint). It is the last key.
+  return [JSON_FIELD, u.retry ? json.slice(0, -2) + String(u.retry) + '}' : json];
+}
+
+/** JSON.parse reviver: a Retry above 2^53 is read from its digits, exactly. */
+function exactRetry(this: unknown, key: string, value: unknown, context?: { source?: string }): unknown {
+  if (key === 'Retry' && typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^\d+$/.test(context.source)) return BigInt(context.source);
+  return value;
 }
 
 /**
@@ -41,11 +50,11 @@ export function decodeEntry(fields: (Buffer | string)[]): Update | undefined {
 }
 
 function decodeJson(text: string): Update | undefined {
-  const o = JSON.parse(text) as Record<string, unknown>;
+  const o = JSON.parse(text, exactRetry as (key: string, value: unknown) => unknown) as Record<string, unknown>;
   if (typeof o.ID !== 'string' || !Array.isArray(o.Topics) || typeof o.Data !== 'string') return undefined;
   const u: Update = { id: o.ID, topics: o.Topics.map(String), data: o.Data, private: o.Private === true };
   if (typeof o.Type === 'string' && o.Type !== '') u.type = o.Type;
-  if (typeof o.Retry === 'number' && o.Retry > 0) u.retry = o.Retry;
+  if ((typeof o.Retry === 'number' || typeof o.Retry === 'bigint') && o.Retry > 0) u.retry = o.Retry;
   return u;
 }
 
@@ -57,7 +66,8 @@ function decodeJson(text: string): Update | undefined {
  * It avoids JSON escaping of the payload; only Quicksilver reads it.
  */
 function encodeBinary(u: Update): Buffer {
-  const strings = [u.id, u.type ?? '', ...u.topics].map((s) => Buffer.from(s, 'utf8'));
+  // The ID keeps bytes that are not UTF-8 (byte-string.ts).
+  const strings = [encodeString(u.id), ...[u.type ?? '', ...u.topics].map((s) => Buffer.from(s, 'utf8'))];
   const data = Buffer.from(u.data, 'utf8');
   let size = 2 + 10 + 5 + data.length;
   for (const s of strings) size += 5 + s.length;
@@ -78,9 +88,11 @@ function encodeBinary(u: Update): Buffer {
 function decodeBinary(b: Buffer): Update | undefined {
   if (b[0] !== BINARY_VERSION) return undefined;
   const r = { at: 2 };
-  const retry = readVarint(b, r);
+  const retry = readVarint64(b, r);
   const str = () => { const n = readVarint(b, r); const s = b.toString('utf8', r.at, r.at + n); r.at += n; return s; };
-  const id = str();
+  const idLength = readVarint(b, r);
+  const id = decodeBytes(b.subarray(r.at, r.at + idLength));
+  r.at += idLength;
   const type = str();
   const count = readVarint(b, r);
   const topics: string[] = [];
@@ -91,10 +103,28 @@ function decodeBinary(b: Buffer): Update | undefined {
   return u;
 }
 
-function writeVarint(b: Buffer, at: number, n: number): number {
+function writeVarint(b: Buffer, at: number, n: number | bigint): number {
+  if (typeof n === 'bigint') {
+    while (n >= 0x80n) { b[at++] = Number(n & 0x7fn) | 0x80; n >>= 7n; }
+    b[at++] = Number(n);
+    return at;
+  }
   while (n >= 0x80) { b[at++] = (n % 0x80) | 0x80; n = Math.floor(n / 0x80); }
   b[at++] = n;
   return at;
+}
+
+/** A varint up to 2^64 − 1: a number when safe, else a bigint (the retry field). */
+function readVarint64(b: Buffer, r: { at: number }): number | bigint {
+  let n = 0n;
+  let shift = 0n;
+  for (;;) {
+    const byte = b[r.at++];
+    if (byte === undefined) throw new Error('truncated varint in stream entry');
+    n |= BigInt(byte & 0x7f) << shift;
+    if (byte < 0x80) return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+    shift += 7n;
+  }
 }
 
 function readVarint(b: Buffer, r: { at: number }): number {

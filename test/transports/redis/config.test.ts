@@ -36,6 +36,10 @@ test('transport redis: every option', () => {
   });
 });
 
+test('transport redis: the stream defaults to mercure', () => {
+  assert.deepEqual(parseRedisTransport(transportLine(['address h:1'])), { '@span': 'Caddyfile:1:3', addresses: ['h:1'], stream: 'mercure' });
+});
+
 test('transport redis: addresses, booleans with values, storage alias', () => {
   assert.deepEqual(parseRedisTransport(transportLine(['addresses h1:7000 h2:7001 [::1]:7002', 'stream s', 'tls false', 'gob off'])),
     { '@span': 'Caddyfile:1:3', addresses: ['h1:7000', 'h2:7001', '[::1]:7002'], stream: 's', tls: false, gob: false });
@@ -45,7 +49,6 @@ test('transport redis: addresses, booleans with values, storage alias', () => {
 
 const BAD: [string, string[], RegExp][] = [
   ['no address', ['stream s'], /needs an address/],
-  ['no stream', ['address h:1'], /needs a stream/],
   ['unknown subdirective, did you mean', ['address h:1', 'stream s', 'max_lenght 5'], /Caddyfile:4:5: unknown subdirective in transport redis "max_lenght".*did you mean "max_length"/],
   ['address twice (address + addresses)', ['address h:1', 'addresses h:2', 'stream s'], /set twice/],
   ['address takes one', ['address h:1 h:2', 'stream s'], /wrong argument count/],
@@ -162,4 +165,15 @@ test('transport_url redis:// and rediss:// resolve to the redis module', async (
   assert.equal(redisTransport.module, redisTransportModule);
   assert.deepEqual(resolveTransportUrl('rediss://h:6380/ha?max_len_approx=5'), { name: 'redis', config: { addresses: ['h:6380'], stream: 'ha', tls: true, max_length: 5 } });
   assert.deepEqual(resolveTransportUrl('redis://h/ha'), { name: 'redis', config: { addresses: ['h'], stream: 'ha' } });
+});
+
+test('entry codec keeps a uint64 retry exactly and an id that is not UTF-8, in JSON and binary form', () => {
+  const u: Update = { id: 'a\udcffb', topics: ['t'], data: 'd', private: false, retry: 18446744073709551615n };
+  for (const binary of [false, true]) {
+    const [name, value] = encodeUpdate(u, binary);
+    const back = decodeEntry([name, value]);
+    assert.deepEqual(back, u, binary ? 'binary' : 'JSON');
+  }
+  assert.match(String(encodeUpdate(u, false)[1]), /"Retry":18446744073709551615}$/, 'the JSON holds the exact number');
+  assert.deepEqual(decodeEntry(encodeUpdate({ ...u, retry: 3000 }, true) as [string, Buffer])?.retry, 3000, 'a small retry stays a number');
 });
