@@ -10,6 +10,7 @@ import { registerPubsubModules } from './pubsub/modules.ts';
 import { registerPostgresTransport } from './pubsub/postgres-module.ts';
 import { registerRedisTransport } from './pubsub/redis-module.ts';
 import { registerTransportUrlScheme } from './mercure/transport-loader.ts';
+import { registerPhpModules } from './php/modules.ts';
 
 let done = false;
 
@@ -25,4 +26,6 @@ export function registerStandardModules(): void {
   registerRedisTransport(registerModule, registerTransportUrlScheme);
   // --- redis storage, rate_limit ---
   registerRedisStorageAndRateLimitModules();
+  // --- php front (php, php_server; php_fastcgi is the http core's fastcgi transport) ---
+  registerPhpModules();
 }
