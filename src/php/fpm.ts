@@ -31,7 +31,7 @@ export interface FpmSettings {
 export function findPhpFpm(): string {
   const env = process.env.QS_PHP_FPM;
   if (env) {
-    if (!existsSync(env)) throw new ConfigError('ERR_CFG_VALUE', undefined, `php-fpm not found at QS_PHP_FPM=${env}`);
+    if (!existsSync(env)) throw new ConfigError('ERR_CFG_VALUE', undefined, `php-fpm not found at QS_PHP_FPM=${env}; install the Debian package php-fpm (apt-get install php-fpm) or correct QS_PHP_FPM`);
     return env;
   }
   const found = existsSync('/usr/sbin') ? readdirSync('/usr/sbin').filter((f) => /^php-fpm[\d.]*$/.test(f)).sort().reverse() : [];
@@ -129,7 +129,11 @@ export class FpmMaster {
     this.#ready.catch(() => undefined);
     const lines = createInterface({ input: child.stderr! });
     lines.on('line', (line) => {
-      if (/ready to handle connections/.test(line)) { this.#backoff = 100; onReady(); }
+      if (/ready to handle connections/.test(line)) {
+        this.#backoff = 100;
+        if (this.restarts) this.#log.info({ pid: child.pid, restarts: this.restarts }, 'php-fpm restarted');
+        onReady();
+      }
       if (/ERROR|ALERT|WARNING|Fatal|Warning/.test(line)) this.#log.warn({ pid: child.pid }, line);
       else this.#log.debug({ pid: child.pid }, line);
     });

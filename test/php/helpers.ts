@@ -3,7 +3,7 @@
  * run in-process (every listener on 127.0.0.1:0) with a logger whose lines the
  * test can read, and small HTTP clients.
  */
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,8 @@ export interface PhpRun {
   pool: UsagePool;
   logs: Record<string, unknown>[];
   warnings: string[];
+  /** Resolves with the first log line (already written or to come) that pred accepts. */
+  waitLog(pred: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   url(path?: string): string;
   stop(): Promise<void>;
 }
@@ -39,7 +41,19 @@ export async function runCaddyfile(t: TestContext, text: string, env: Record<str
   const apps = r.config.apps as { http: { servers: Record<string, { listen: string[] }> } };
   for (const s of Object.values(apps.http.servers)) s.listen = ['127.0.0.1:0'];
   const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({ write(chunk, _e, cb) { for (const l of String(chunk).split('\n')) if (l) logs.push(JSON.parse(l)); cb(); } });
+  const events = new EventEmitter();
+  const sink = new Writable({
+    write(chunk, _e, cb) {
+      for (const l of String(chunk).split('\n')) if (l) { const line = JSON.parse(l); logs.push(line); events.emit('line', line); }
+      cb();
+    },
+  });
+  const waitLog = (pred: (l: Record<string, unknown>) => boolean) => new Promise<Record<string, unknown>>((resolve) => {
+    const found = logs.find(pred);
+    if (found) return resolve(found);
+    const on = (l: Record<string, unknown>) => { if (pred(l)) { events.off('line', on); resolve(l); } };
+    events.on('line', on);
+  });
   const log = pino({ level: 'debug' }, sink);
   const instance = new Instance(r.config, { log, pool, dataDir: mkdtempSync(join(tmpdir(), 'qs-php-data-')) });
   let stopped = false;
@@ -60,7 +74,7 @@ export async function runCaddyfile(t: TestContext, text: string, env: Record<str
   const app = instance.app.registry.get('apps.http') as HttpApp;
   const name = Object.keys(apps.http.servers)[0]!;
   return {
-    instance, pool, logs, warnings: r.warnings.map((w) => w.message),
+    instance, pool, logs, waitLog, warnings: r.warnings.map((w) => w.message),
     url: (path = '/') => `http://127.0.0.1:${app.port(name)}${path}`,
     stop,
   };
