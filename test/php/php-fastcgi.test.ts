@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { freePort, phpFpmSkipReason, startPhpFpm } from '../helpers/php-fpm-server.ts';
+import { serve } from '../http/helpers.ts';
 import { APP, runCaddyfile, send } from './helpers.ts';
 
 const skip = phpFpmSkipReason();
@@ -159,4 +160,21 @@ test('php_fastcgi: 502 when php-fpm is down, 504 when it is too slow', { skip },
   assert.equal((await send(run.url('/gone/index.php'))).status, 502);
   assert.equal((await send(run.url('/slow.php?ms=3000'))).status, 504);
   assert.equal((await send(run.url('/slow.php?ms=1'))).body, 'slow done\n', 'the same upstream answers a fast request');
+});
+
+test('fastcgi keep-alive never starves a request queued behind a worker held by an idle connection', { skip }, async (t) => {
+  // One php-fpm worker, idle connections kept for an hour: a kept connection holds that worker, so a
+  // request on a new connection waits in php-fpm's backlog until the transport lets the worker go.
+  const fpm = await startPhpFpm({ workers: 1 });
+  t.after(() => fpm.stop());
+  const srv = await serve(t, [{
+    handle: [{
+      handler: 'reverse_proxy',
+      upstreams: [{ dial: fpm.upstream }],
+      transport: { protocol: 'fastcgi', root: APP, split_path: ['.php'], keep_alive: { idle_timeout: '1h' } },
+    }],
+  }]);
+  assert.equal((await send(srv.url('/slow.php?ms=1'))).body, 'slow done\n');
+  const replies = await Promise.all(Array.from({ length: 4 }, () => send(srv.url('/slow.php?ms=50'))));
+  assert.deepEqual(replies.map((r) => r.body), Array(4).fill('slow done\n'));
 });

@@ -55,6 +55,8 @@ function codedError(message: string, code: string, cause?: unknown): Error {
 class ConnPool {
   idle: net.Socket[] = [];
   open = 0;
+  /** Requests on new connections still waiting for their first byte (maybe queued behind busy php-fpm workers). */
+  fresh = 0;
   waiters: ((s: net.Socket | undefined) => void)[] = [];
 }
 
@@ -150,7 +152,10 @@ export class FastcgiTransport implements ProxyTransport {
     s.removeAllListeners('timeout');
     s.setTimeout(0);
     if (!p) { s.destroy(); return; }
-    if (!reusable || !this.#keepAlive || this.#closed || s.destroyed) {
+    // php-fpm binds a worker to each connection: without a max_conns bound, an idle kept connection may hold the
+    // worker a new connection (in the listen backlog) is waiting for, so close instead of keeping while one waits.
+    const starving = this.#maxConns === 0 && p.fresh > 0;
+    if (!reusable || !this.#keepAlive || this.#closed || s.destroyed || starving) {
       s.destroy();
       p.open--;
       this.#wake(p);
@@ -201,7 +206,7 @@ export class FastcgiTransport implements ProxyTransport {
     for (let attempt = 0; ; attempt++) {
       const { sock, reused } = await this.#acquire(u.dial);
       try {
-        return await this.#exchange(c, u.dial, sock, head, body, req.signal);
+        return await this.#exchange(c, u.dial, sock, reused, head, body, req.signal);
       } catch (e) {
         // A kept-alive connection the upstream closed meanwhile: retry once on a fresh one when nothing was consumed.
         if (reused && attempt === 0 && !body && (e as { code?: string }).code === 'ERR_FCGI_STALE') continue;
@@ -210,7 +215,11 @@ export class FastcgiTransport implements ProxyTransport {
     }
   }
 
-  #exchange(c: HttpContext, dial: string, sock: net.Socket, head: Buffer[], body: Readable | null, signal: AbortSignal): Promise<ProxyResponse> {
+  #exchange(_c: HttpContext, dial: string, sock: net.Socket, reused: boolean, head: Buffer[], body: Readable | null, signal: AbortSignal): Promise<ProxyResponse> {
+    const pool = this.#pools.get(dial);
+    let fresh = !reused && pool !== undefined;
+    if (fresh) pool!.fresh++;
+    const answered = () => { if (fresh) { fresh = false; pool!.fresh--; } };
     return new Promise<ProxyResponse>((resolveRes, rejectRes) => {
       const reader = new RecordReader();
       const cgi = new CgiResponseParser();
@@ -223,6 +232,7 @@ export class FastcgiTransport implements ProxyTransport {
       const fail = (err: Error) => {
         if (finished) return;
         finished = true;
+        answered();
         body?.unpipe?.();
         signal.removeEventListener('abort', onAbort);
         this.#release(dial, sock, false);
@@ -260,6 +270,7 @@ export class FastcgiTransport implements ProxyTransport {
       };
       sock.on('data', (chunk: Buffer) => {
         gotBytes = true;
+        answered();
         let records;
         try { records = reader.push(chunk); } catch (e) { fail(e as Error); return; }
         for (const rec of records) {
