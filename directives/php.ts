@@ -20,7 +20,7 @@ import type { HandlerConfig, RouteConfig } from '../src/http/handler.ts';
 import type { Dispenser } from './dispenser.ts';
 import type { DirectiveHelper } from './registry.ts';
 import { registerGlobalOption, registerHandlerDirective } from './registry.ts';
-import { buildReverseProxy, REVERSE_PROXY_TABLE } from './reverse-proxy.ts';
+import { buildReverseProxy, registerProxyTransport, REVERSE_PROXY_TABLE } from './reverse-proxy.ts';
 import { parseBlock, type SubTable } from './table.ts';
 
 const PATH = '{http.request.uri.path}';
@@ -60,6 +60,8 @@ const PHP_FASTCGI_TABLE: SubTable = { ...PROXY_WITHOUT_TRANSPORT, ...FASTCGI_TAB
 const PHP_TABLE: SubTable = {
   root: {},
   split: { kind: 'strings' },
+  // FrankenPHP's docs write split_path while its parser takes split: both are accepted here.
+  split_path: { key: 'split', kind: 'strings' },
   env: { repeat: true, parse: envPair },
   resolve_root_symlink: { kind: 'bool' },
   name: {},
@@ -200,7 +202,26 @@ function parseFrankenphp(d: Dispenser): Record<string, unknown> {
   return out;
 }
 
+/** `reverse_proxy { transport fastcgi { … } }`: the same options, under the transport's JSON names. */
+const TRANSPORT_FASTCGI_TABLE: SubTable = {
+  root: {},
+  split: { key: 'split_path', kind: 'strings' },
+  env: { repeat: true, parse: envPair },
+  resolve_root_symlink: { kind: 'flag' },
+  dial_timeout: { kind: 'duration' },
+  read_timeout: { kind: 'duration' },
+  write_timeout: { kind: 'duration' },
+  capture_stderr: { kind: 'flag' },
+};
+
+function parseFastcgiTransport(d: Dispenser): Record<string, unknown> {
+  const out = parseBlock(d, TRANSPORT_FASTCGI_TABLE, 'transport fastcgi');
+  if (out.env) out.env = Object.fromEntries(out.env as [string, string][]);
+  return out;
+}
+
 export function registerPhpDirectives(): void {
+  registerProxyTransport('fastcgi', parseFastcgiTransport);
   registerHandlerDirective('php_fastcgi', parsePhpFastcgi);
   registerHandlerDirective('php', parsePhp);
   registerHandlerDirective('php_server', parsePhpServer);
