@@ -1,5 +1,5 @@
 /**
- * `node bench/php-front.ts [--duration s] [--connections n] [--workers n] [--caddy [--caddy-bin path]]`
+ * `node bench/php-front.ts [--duration s] [--connections n] [--workers n] [--rounds n] [--caddy [--caddy-bin path]]`
  *
  * Requests/s and latency percentiles of the PHP front: a hello-world PHP page
  * (php_fastcgi → php-fpm over TCP) and a static file (file_server), served by
@@ -13,7 +13,8 @@
  *
  * Load: a closed loop of `--connections` keep-alive HTTP/1.1 connections
  * (undici) from this process, 2 s of warm-up, then `--duration` seconds
- * measured. Loopback only. Report: one JSON line on stdout, also written to
+ * measured. quicksilver runs twice: as configured for Caddy, and with `max_conns` = the php-fpm
+ * workers (its own option, which keeps every FastCGI connection alive). Loopback only. Report: one JSON line on stdout, also written to
  * bench/out/php-front-<time>.json; a summary on stderr.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -38,11 +39,14 @@ const { values: opts } = parseArgs({
     workers: { type: 'string', default: '8' },
     caddy: { type: 'boolean', default: false },
     'caddy-bin': { type: 'string' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const DURATION_S = Math.min(Math.max(Number(opts.duration), 1), 300);
 const CONNECTIONS = Math.min(Math.max(Number(opts.connections), 1), 1024);
 const WORKERS = Math.min(Math.max(Number(opts.workers), 1), 256);
+/** Every server is measured once per round, in turn, so a noisy neighbour hits all of them alike; the report keeps each round and the median. */
+const ROUNDS = Math.min(Math.max(Number(opts.rounds), 1), 20);
 
 async function freePort(): Promise<number> {
   const s = createServer().listen(0, '127.0.0.1');
@@ -156,18 +160,22 @@ async function main(): Promise<void> {
   if (process.getuid?.() === 0) fpmArgs.push('--allow-to-run-as-root');
   startChild(phpFpmBinary(), fpmArgs);
 
-  const caddyfile = (port: number, extra: string) => `{\n\tadmin off\n${extra}}\n:${port} {\n\troot * ${www}\n\tphp_fastcgi 127.0.0.1:${fpmPort}\n\tfile_server\n}\n`;
-  const servers: { name: string; start: () => Promise<string> }[] = [{
-    name: 'quicksilver',
+  const caddyfile = (port: number, extra: string, block = '') => `{\n\tadmin off\n${extra}}\n:${port} {\n\troot * ${www}\n\tphp_fastcgi 127.0.0.1:${fpmPort}${block}\n\tfile_server\n}\n`;
+  const quicksilver = (name: string, block: string) => ({
+    name,
     start: async () => {
       const port = await freePort();
-      const file = join(dir, 'quicksilver.Caddyfile');
-      // max_conns is not a php_fastcgi option: quicksilver keeps connections alive and bounds them itself.
-      writeFileSync(file, caddyfile(port, ''));
+      const file = join(dir, `${name}.Caddyfile`);
+      writeFileSync(file, caddyfile(port, '', block));
       startChild(join(ROOT, 'bin', 'quicksilver'), ['run', '--config', file]);
       return `http://127.0.0.1:${port}`;
     },
-  }];
+  });
+  // As written for Caddy; then with max_conns = the pool's workers (quicksilver's own option: all connections kept alive).
+  const servers: { name: string; start: () => Promise<string> }[] = [
+    quicksilver('quicksilver', ''),
+    quicksilver('quicksilver-max_conns', ` {\n\t\tmax_conns ${WORKERS}\n\t}`),
+  ];
   if (opts.caddy) {
     const bin = caddyBinary();
     servers.push({
@@ -182,27 +190,42 @@ async function main(): Promise<void> {
     });
   }
 
-  const results: Record<string, Record<string, Measure>> = {};
-  for (const s of servers) {
-    const origin = await s.start();
-    await waitReady(`${origin}/static.txt`);
-    await waitReady(`${origin}/index.php`);
-    results[s.name] = {};
-    for (const [label, path] of [['php_hello', '/index.php'], ['static_1k', '/static.txt']] as const) {
-      await load(origin, path, 2000);
-      const m = await load(origin, path, DURATION_S * 1000);
-      results[s.name]![label] = m;
-      log(`${s.name.padEnd(16)} ${label.padEnd(10)} ${String(m.rps).padStart(7)} req/s  p50 ${m.latency_ms.p50} ms  p99 ${m.latency_ms.p99} ms  errors ${m.errors}`);
+  const rounds: Record<string, Record<string, Measure>>[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const results: Record<string, Record<string, Measure>> = {};
+    for (const s of servers) {
+      const origin = await s.start();
+      await waitReady(`${origin}/static.txt`);
+      await waitReady(`${origin}/index.php`);
+      results[s.name] = {};
+      for (const [label, path] of [['php_hello', '/index.php'], ['static_1k', '/static.txt']] as const) {
+        await load(origin, path, 2000);
+        const m = await load(origin, path, DURATION_S * 1000);
+        results[s.name]![label] = m;
+        log(`#${round + 1} ${s.name.padEnd(22)} ${label.padEnd(10)} ${String(m.rps).padStart(7)} req/s  p50 ${m.latency_ms.p50} ms  p99 ${m.latency_ms.p99} ms  errors ${m.errors}`);
+      }
+      const c = children.pop()!;
+      try { process.kill(-c.pid!, 'SIGKILL'); } catch { /* gone */ }
     }
-    const c = children.pop()!;
-    try { process.kill(-c.pid!, 'SIGKILL'); } catch { /* gone */ }
+    rounds.push(results);
+  }
+  const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); return v[Math.floor((v.length - 1) / 2)]!; };
+  const summary: Record<string, Record<string, { rps: number; p99_ms: number; errors: number }>> = {};
+  for (const s of servers) {
+    summary[s.name] = {};
+    for (const label of ['php_hello', 'static_1k']) {
+      const ms = rounds.map((r) => r[s.name]![label]!);
+      summary[s.name]![label] = { rps: median(ms.map((m) => m.rps)), p99_ms: median(ms.map((m) => m.latency_ms.p99)), errors: ms.reduce((a, m) => a + m.errors, 0) };
+      log(`median ${s.name.padEnd(22)} ${label.padEnd(10)} ${summary[s.name]![label]!.rps} req/s  p99 ${summary[s.name]![label]!.p99_ms} ms`);
+    }
   }
   const report = {
     bench: 'php-front',
     time: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '' },
-    params: { duration_s: DURATION_S, connections: CONNECTIONS, php_fpm_workers: WORKERS, php_fpm: 'TCP 127.0.0.1, pm static' },
-    results,
+    params: { duration_s: DURATION_S, connections: CONNECTIONS, php_fpm_workers: WORKERS, rounds: ROUNDS, php_fpm: 'TCP 127.0.0.1, pm static' },
+    summary,
+    rounds,
   };
   const out = join(ROOT, 'bench', 'out');
   mkdirSync(out, { recursive: true });

@@ -4,6 +4,7 @@
  * php_fastcgi [<matcher>] <php-fpm addrs…> {
  *     root <path>; split <exts…>; env <key> <value>; index <file>|off; try_files <files…>
  *     resolve_root_symlink; dial_timeout <d>; read_timeout <d>; write_timeout <d>; capture_stderr
+ *     max_conns <n>                      # quicksilver's own: bound of kept-alive connections per php-fpm
  *     …every reverse_proxy subdirective but `transport`
  * }
  * php [<matcher>] { root; split <exts…>; env K V; resolve_root_symlink [bool]; name; worker …; hot_reload …; request_body_timeout }
@@ -51,6 +52,8 @@ const FASTCGI_TABLE: SubTable = {
   read_timeout: { key: 'fcgi.read_timeout', kind: 'duration' },
   write_timeout: { key: 'fcgi.write_timeout', kind: 'duration' },
   capture_stderr: { key: 'fcgi.capture_stderr', kind: 'flag' },
+  // Quicksilver's own: at most this many connections per php-fpm (set it to pm.max_children), all kept alive.
+  max_conns: { key: 'fcgi.max_conns', kind: 'uint' },
 };
 
 const { transport: _transport, ...PROXY_WITHOUT_TRANSPORT } = REVERSE_PROXY_TABLE;
@@ -212,6 +215,7 @@ const TRANSPORT_FASTCGI_TABLE: SubTable = {
   read_timeout: { kind: 'duration' },
   write_timeout: { kind: 'duration' },
   capture_stderr: { kind: 'flag' },
+  max_conns: { kind: 'uint' },
 };
 
 function parseFastcgiTransport(d: Dispenser): Record<string, unknown> {

@@ -301,9 +301,9 @@ export class FastcgiTransport implements ProxyTransport {
       sock.on('error', (e) => fail(!gotBytes ? Object.assign(e, { code: (e as { code?: string }).code === 'ECONNRESET' || (e as { code?: string }).code === 'EPIPE' ? 'ERR_FCGI_STALE' : (e as { code?: string }).code }) : e));
       sock.on('close', () => fail(codedError(`connection to ${dial} closed before the response ended`, gotBytes ? 'ECONNRESET' : 'ERR_FCGI_STALE')));
       // Request: head, then the body as STDIN records (with back-pressure), then an empty STDIN.
+      // Each call is one socket write (one syscall): the records are joined first.
       const write = (b: Buffer[]): Promise<void> => {
-        let ok = true;
-        for (const x of b) ok = sock.write(x) && ok;
+        const ok = sock.write(b.length === 1 ? b[0]! : Buffer.concat(b));
         if (ok) return Promise.resolve();
         return new Promise<void>((res, rej) => {
           const t = this.#writeMs > 0 ? setTimeout(() => rej(codedError(`write to ${dial}: timeout`, 'ERR_PROXY_TIMEOUT')), this.#writeMs) : undefined;
@@ -311,6 +311,7 @@ export class FastcgiTransport implements ProxyTransport {
         });
       };
       void (async () => {
+        if (!body) { await write([...head, ...encodeRecords(STDIN, 1)]); return; }
         await write(head);
         if (body) for await (const ch of body.iterator({ destroyOnReturn: false })) {
           if (finished) return;
