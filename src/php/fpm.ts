@@ -79,7 +79,10 @@ export class FpmMaster {
     const max = settings.max_threads === undefined || settings.max_threads === 'auto' ? Math.max(2 * cpus, settings.num_threads ?? 0) : settings.max_threads;
     const start = Math.min(settings.num_threads ?? 2 * cpus, max);
     this.maxChildren = Math.max(1, max);
-    writeFileSync(this.prependFile, prependSource.replaceAll('@@SOCKET@@', this.publishSocket), { mode: 0o600 });
+    // A php_ini auto_prepend_file of the user's is chained from ours, so both run.
+    const { auto_prepend_file: userPrepend, ...ini } = settings.php_ini ?? {};
+    const chain = userPrepend ? `\nrequire_once ${JSON.stringify(userPrepend)};\n` : '';
+    writeFileSync(this.prependFile, prependSource.replaceAll('@@SOCKET@@', this.publishSocket) + chain, { mode: 0o600 });
     const lines = [
       '[global]',
       `pid = ${join(this.dir, 'fpm.pid')}`,
@@ -100,7 +103,7 @@ export class FpmMaster {
       'decorate_workers_output = no',
       `php_admin_value[auto_prepend_file] = ${this.prependFile}`,
       'php_admin_value[output_buffering] = 0',
-      ...Object.entries(settings.php_ini ?? {}).map(([k, v]) => `php_admin_value[${k}] = ${iniValue(v)}`),
+      ...Object.entries(ini).map(([k, v]) => `php_admin_value[${k}] = ${iniValue(v)}`),
       ...Object.entries(settings.env ?? {}).map(([k, v]) => `env[${k}] = ${iniValue(v)}`),
     ];
     writeFileSync(join(this.dir, 'php-fpm.conf'), lines.join('\n') + '\n', { mode: 0o600 });

@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, watch } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { UsagePool } from '../../src/host/usage-pool.ts';
@@ -135,4 +135,20 @@ test('a missing php-fpm is one clear error naming the Debian package', { skip: f
     return true;
   });
   assert.equal(existsSync('/nonexistent'), false);
+});
+
+test('mercure_publish() without a hub throws "No Mercure hub configured"; a php_ini auto_prepend_file still runs', { skip }, async (t) => {
+  const pub = fileURLToPath(new URL('../fixtures/php/mercure-app/public', import.meta.url));
+  const userPrepend = join(mkdtempSync(join(tmpdir(), 'qs-php-prepend-')), 'user.php');
+  writeFileSync(userPrepend, "<?php $_SERVER['MY_VAR'] = 'set by the user prepend';\n");
+  t.after(() => rmSync(dirname(userPrepend), { recursive: true, force: true }));
+  const run = await runCaddyfile(t, `{\n\tfrankenphp {\n\t\tphp_ini auto_prepend_file ${userPrepend}\n\t}\n}\n:80 {\n\troot * ${pub}\n\tphp_server\n}\n`);
+  const r = await send(run.url('/publish.php'), { method: 'POST', body: 'message=hi', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  assert.equal(r.status, 500);
+  assert.deepEqual(JSON.parse(r.body), { error: 'mercure_publish: No Mercure hub configured' });
+  // The user's prepend file ran too (ini.php of the other app reports MY_VAR; here a one-liner checks it).
+  const run2 = await runCaddyfile(t, `{\n\tfrankenphp {\n\t\tphp_ini auto_prepend_file ${userPrepend}\n\t}\n}\n:80 {\n\troot * ${APP}\n\tphp_server\n}\n`, {}, run.pool);
+  const ini = JSON.parse((await send(run2.url('/ini.php'))).body);
+  assert.equal(ini.server_env, 'set by the user prepend');
+  assert.equal(ini.has_mercure_publish, true);
 });
