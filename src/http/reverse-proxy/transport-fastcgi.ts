@@ -229,6 +229,8 @@ export class FastcgiTransport implements ProxyTransport {
       let finished = false;
       let stderr = '';
       let status = 0;
+      // Reusable only once the whole request went out: records still in flight would be read as the next request's.
+      let sent = false;
       const fail = (err: Error) => {
         if (finished) return;
         finished = true;
@@ -292,7 +294,7 @@ export class FastcgiTransport implements ProxyTransport {
             signal.removeEventListener('abort', onAbort);
             flushStderr();
             if (end.protocolStatus !== 0) { this.#release(dial, sock, false); out!.destroy(codedError(`fcgi: protocol status ${end.protocolStatus}`, 'ERR_FCGI_STATUS')); return; }
-            this.#release(dial, sock, reader.pending === 0);
+            this.#release(dial, sock, reader.pending === 0 && sent);
             out!.end();
             return;
           }
@@ -311,13 +313,13 @@ export class FastcgiTransport implements ProxyTransport {
         });
       };
       void (async () => {
-        if (!body) { await write([...head, ...encodeRecords(STDIN, 1)]); return; }
+        if (!body) { sent = true; await write([...head, ...encodeRecords(STDIN, 1)]); return; }
         await write(head);
         if (body) for await (const ch of body.iterator({ destroyOnReturn: false })) {
           if (finished) return;
           await write(encodeRecords(STDIN, 1, ch as Buffer));
         }
-        if (!finished) await write(encodeRecords(STDIN, 1));
+        if (!finished) { sent = true; await write(encodeRecords(STDIN, 1)); }
       })().catch((e: Error) => fail(e));
     });
   }
