@@ -9,8 +9,9 @@
  * error for a status ≥ 400, with `capture_stderr`; debug otherwise).
  * Timeouts: dial_timeout (3s) → 504, read_timeout / write_timeout (none) →
  * 504; a refused or broken connection → 502 (the handler maps the codes).
+ * Connection reuse and its bound live in fastcgi/connections.ts.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -20,6 +21,7 @@ import { toMs } from '../../host/duration.ts';
 import { HttpError } from '../../host/errors.ts';
 import type { HttpContext } from '../handler.ts';
 import { buildCgiEnv } from './fastcgi/cgi-env.ts';
+import { codedError, FcgiConnections } from './fastcgi/connections.ts';
 import { CgiResponseParser } from './fastcgi/cgi-response.ts';
 import {
   decodeEndRequest, encodeBeginRequest, encodeParams, encodeRecords, END_REQUEST, PARAMS, RecordReader, STDERR, STDIN, STDOUT,
@@ -47,126 +49,45 @@ export interface FastcgiTransportConfig {
 /** Largest body of unknown length buffered to compute CONTENT_LENGTH (Caddy: 4 KiB). */
 const MAX_UNKNOWN_BODY = 4096;
 
-function codedError(message: string, code: string, cause?: unknown): Error {
-  return Object.assign(new Error(message, cause ? { cause } : undefined), { code });
-}
-
-/** Idle connections and waiters of one upstream. */
-class ConnPool {
-  idle: net.Socket[] = [];
-  open = 0;
-  /** Requests on new connections still waiting for their first byte (maybe queued behind busy php-fpm workers). */
-  fresh = 0;
-  waiters: ((s: net.Socket | undefined) => void)[] = [];
-}
 
 export class FastcgiTransport implements ProxyTransport {
   readonly config: FastcgiTransportConfig;
   readonly tls = false;
   #log: Logger | undefined;
-  #dialMs: number;
   #readMs: number;
   #writeMs: number;
-  #idleMs: number;
   #keepAlive: boolean;
-  #maxConns: number;
-  #pools = new Map<string, ConnPool>();
-  #closed = false;
+  #conns: FcgiConnections;
 
   constructor(config: FastcgiTransportConfig) {
     this.config = config ?? {};
-    this.#dialMs = toMs(this.config.dial_timeout, 3000);
     this.#readMs = toMs(this.config.read_timeout, 0);
     this.#writeMs = toMs(this.config.write_timeout, 0);
     this.#keepAlive = this.config.keep_alive?.enabled !== false;
-    this.#idleMs = toMs(this.config.keep_alive?.idle_timeout, 2000);
-    this.#maxConns = this.config.max_conns ?? 0;
+    this.#conns = new FcgiConnections({
+      dialMs: toMs(this.config.dial_timeout, 3000),
+      idleMs: toMs(this.config.keep_alive?.idle_timeout, 2000),
+      keepAlive: this.#keepAlive,
+      maxConns: this.config.max_conns ?? 0,
+    });
   }
 
   provision(ctx: ModuleContext): void {
     this.#log = ctx.log;
   }
 
+  /** The resolved root when it has no placeholder (computed once, as FrankenPHP does at provision). */
+  #fixedRoot: string | undefined;
+
   #root(c: HttpContext): string {
-    const r = resolve(c.replace(this.config.root ?? '{http.vars.root}', true) || '.');
+    if (this.#fixedRoot !== undefined) return this.#fixedRoot;
+    const raw = this.config.root ?? '{http.vars.root}';
+    let r = resolve(c.replace(raw, true) || '.');
     if (this.config.resolve_root_symlink) {
-      try { return realpathSync(r); } catch { return r; }
+      try { r = realpathSync(r); } catch { /* a missing root stays as written: php-fpm answers "File not found." */ }
     }
+    if (!raw.includes('{')) this.#fixedRoot = r;
     return r;
-  }
-
-  #dial(dial: string): Promise<net.Socket> {
-    return new Promise((res, rej) => {
-      const opts = dial.startsWith('unix/') ? { path: dial.slice(5) } : (() => {
-        const i = dial.lastIndexOf(':');
-        return { host: dial.slice(0, i).replace(/^\[(.*)\]$/, '$1') || 'localhost', port: Number(dial.slice(i + 1)) };
-      })();
-      const s = net.connect(opts as net.NetConnectOpts);
-      const t = setTimeout(() => { s.destroy(); rej(codedError(`dial ${dial}: timeout`, 'UND_ERR_CONNECT_TIMEOUT')); }, this.#dialMs);
-      s.once('connect', () => { clearTimeout(t); s.setNoDelay(true); res(s); });
-      s.once('error', (e) => { clearTimeout(t); rej(e); });
-    });
-  }
-
-  /** A connection for dial: an idle one, a new one, or (at max_conns) the next one released. */
-  async #acquire(dial: string): Promise<{ sock: net.Socket; reused: boolean }> {
-    let p = this.#pools.get(dial);
-    if (!p) { p = new ConnPool(); this.#pools.set(dial, p); }
-    while (p.idle.length) {
-      const s = p.idle.pop()!;
-      s.removeAllListeners('close');
-      s.removeAllListeners('error');
-      s.removeAllListeners('timeout');
-      s.setTimeout(0);
-      if (!s.destroyed && s.readable && s.writable) return { sock: s, reused: true };
-      p.open--;
-    }
-    if (this.#maxConns > 0 && p.open >= this.#maxConns) {
-      const s = await new Promise<net.Socket | undefined>((r) => p.waiters.push(r));
-      if (s) return { sock: s, reused: true };
-      return this.#acquire(dial);
-    }
-    p.open++;
-    try {
-      return { sock: await this.#dial(dial), reused: false };
-    } catch (e) {
-      p.open--;
-      this.#wake(p);
-      throw e;
-    }
-  }
-
-  #wake(p: ConnPool): void {
-    const w = p.waiters.shift();
-    if (w) w(undefined);
-  }
-
-  /** Returns a healthy connection to the pool, or closes it. */
-  #release(dial: string, s: net.Socket, reusable: boolean): void {
-    const p = this.#pools.get(dial);
-    s.removeAllListeners('data');
-    s.removeAllListeners('end');
-    s.removeAllListeners('close');
-    s.removeAllListeners('error');
-    s.removeAllListeners('drain');
-    s.removeAllListeners('timeout');
-    s.setTimeout(0);
-    if (!p) { s.destroy(); return; }
-    // php-fpm binds a worker to each connection: without a max_conns bound, an idle kept connection may hold the
-    // worker a new connection (in the listen backlog) is waiting for, so close instead of keeping while one waits.
-    const starving = this.#maxConns === 0 && p.fresh > 0;
-    if (!reusable || !this.#keepAlive || this.#closed || s.destroyed || starving) {
-      s.destroy();
-      p.open--;
-      this.#wake(p);
-      return;
-    }
-    const w = p.waiters.shift();
-    if (w) { w(s); return; }
-    s.on('error', () => undefined);
-    s.once('close', () => { const i = p.idle.indexOf(s); if (i >= 0) { p.idle.splice(i, 1); p.open--; this.#wake(p); } });
-    s.setTimeout(this.#idleMs, () => s.destroy());
-    p.idle.push(s);
   }
 
   async roundTrip(c: HttpContext, u: Upstream, req: ProxyRequest): Promise<ProxyResponse> {
@@ -204,7 +125,7 @@ export class FastcgiTransport implements ProxyTransport {
       ...encodeRecords(PARAMS, 1),
     ];
     for (let attempt = 0; ; attempt++) {
-      const { sock, reused } = await this.#acquire(u.dial);
+      const { sock, reused } = await this.#conns.acquire(u.dial);
       try {
         return await this.#exchange(c, u.dial, sock, reused, head, body, req.signal);
       } catch (e) {
@@ -216,10 +137,7 @@ export class FastcgiTransport implements ProxyTransport {
   }
 
   #exchange(_c: HttpContext, dial: string, sock: net.Socket, reused: boolean, head: Buffer[], body: Readable | null, signal: AbortSignal): Promise<ProxyResponse> {
-    const pool = this.#pools.get(dial);
-    let fresh = !reused && pool !== undefined;
-    if (fresh) pool!.fresh++;
-    const answered = () => { if (fresh) { fresh = false; pool!.fresh--; } };
+    const answered = reused ? () => undefined : this.#conns.waitingFirstByte(dial);
     return new Promise<ProxyResponse>((resolveRes, rejectRes) => {
       const reader = new RecordReader();
       const cgi = new CgiResponseParser();
@@ -237,7 +155,7 @@ export class FastcgiTransport implements ProxyTransport {
         answered();
         body?.unpipe?.();
         signal.removeEventListener('abort', onAbort);
-        this.#release(dial, sock, false);
+        this.#conns.release(dial, sock, false);
         if (!settled) { settled = true; rejectRes(err); }
         else out?.destroy(err);
         flushStderr();
@@ -293,8 +211,8 @@ export class FastcgiTransport implements ProxyTransport {
             finished = true;
             signal.removeEventListener('abort', onAbort);
             flushStderr();
-            if (end.protocolStatus !== 0) { this.#release(dial, sock, false); out!.destroy(codedError(`fcgi: protocol status ${end.protocolStatus}`, 'ERR_FCGI_STATUS')); return; }
-            this.#release(dial, sock, reader.pending === 0 && sent);
+            if (end.protocolStatus !== 0) { this.#conns.release(dial, sock, false); out!.destroy(codedError(`fcgi: protocol status ${end.protocolStatus}`, 'ERR_FCGI_STATUS')); return; }
+            this.#conns.release(dial, sock, reader.pending === 0 && sent);
             out!.end();
             return;
           }
@@ -324,13 +242,7 @@ export class FastcgiTransport implements ProxyTransport {
     });
   }
 
-  async cleanup(): Promise<void> {
-    this.#closed = true;
-    for (const p of this.#pools.values()) {
-      for (const s of p.idle) s.destroy();
-      p.idle = [];
-      for (const w of p.waiters.splice(0)) w(undefined);
-    }
-    this.#pools.clear();
+  cleanup(): void {
+    this.#conns.close();
   }
 }
