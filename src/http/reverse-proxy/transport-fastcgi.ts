@@ -78,13 +78,23 @@ export class FastcgiTransport implements ProxyTransport {
 
   /** The resolved root when it has no placeholder (computed once, as FrankenPHP does at provision). */
   #fixedRoot: string | undefined;
+  /** Roots resolved through symlinks, by the path they were given as (a root set with `root` is a placeholder). */
+  #realRoots = new Map<string, string>();
 
   #root(c: HttpContext): string {
     if (this.#fixedRoot !== undefined) return this.#fixedRoot;
     const raw = this.config.root ?? '{http.vars.root}';
     let r = resolve(c.replace(raw, true) || '.');
     if (this.config.resolve_root_symlink) {
-      try { r = realpathSync(r); } catch { /* a missing root stays as written: php-fpm answers "File not found." */ }
+      const known = this.#realRoots.get(r);
+      if (known !== undefined) r = known;
+      else {
+        let real = r;
+        try { real = realpathSync(r); } catch { /* a missing root stays as written: php-fpm answers "File not found." */ }
+        if (this.#realRoots.size >= 64) this.#realRoots.clear();
+        this.#realRoots.set(r, real);
+        r = real;
+      }
     }
     if (!raw.includes('{')) this.#fixedRoot = r;
     return r;
