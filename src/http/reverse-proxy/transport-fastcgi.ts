@@ -76,28 +76,11 @@ export class FastcgiTransport implements ProxyTransport {
     this.#log = ctx.log;
   }
 
-  /** The resolved root when it has no placeholder (computed once, as FrankenPHP does at provision). */
-  #fixedRoot: string | undefined;
-  /** Roots resolved through symlinks, by the path they were given as (a root set with `root` is a placeholder). */
-  #realRoots = new Map<string, string>();
-
+  /** The document root; with resolve_root_symlink it is resolved per request, as Caddy does, so a swapped `current` symlink takes effect at once. */
   #root(c: HttpContext): string {
-    if (this.#fixedRoot !== undefined) return this.#fixedRoot;
-    const raw = this.config.root ?? '{http.vars.root}';
-    let r = resolve(c.replace(raw, true) || '.');
-    if (this.config.resolve_root_symlink) {
-      const known = this.#realRoots.get(r);
-      if (known !== undefined) r = known;
-      else {
-        let real = r;
-        try { real = realpathSync(r); } catch { /* a missing root stays as written: php-fpm answers "File not found." */ }
-        if (this.#realRoots.size >= 64) this.#realRoots.clear();
-        this.#realRoots.set(r, real);
-        r = real;
-      }
-    }
-    if (!raw.includes('{')) this.#fixedRoot = r;
-    return r;
+    const r = resolve(c.replace(this.config.root ?? '{http.vars.root}', true) || '.');
+    if (!this.config.resolve_root_symlink) return r;
+    try { return realpathSync(r); } catch { return r; /* a missing root stays as written: php-fpm answers "File not found." */ }
   }
 
   async roundTrip(c: HttpContext, u: Upstream, req: ProxyRequest): Promise<ProxyResponse> {
