@@ -152,3 +152,17 @@ test('mercure_publish() without a hub throws "No Mercure hub configured"; a php_
   assert.equal(ini.server_env, 'set by the user prepend');
   assert.equal(ini.has_mercure_publish, true);
 });
+
+test('php [<matcher>]: every matching request goes to PHP, the rest to file_server', { skip }, async (t) => {
+  const run = await runCaddyfile(t, `:80 {\n\troot * ${APP}\n\t@php path *.php *.php/*\n\tphp @php {\n\t\tenv MY_VAR from-php-directive\n\t\tresolve_root_symlink false\n\t}\n\tfile_server\n}\n`);
+  const v = JSON.parse((await send(run.url('/index.php/a/b?z=1'))).body);
+  assert.equal(v.SCRIPT_NAME, '/index.php');
+  assert.equal(v.PATH_INFO, '/a/b');
+  assert.equal(v.DOCUMENT_ROOT, APP);
+  assert.equal(v.MY_VAR, 'from-php-directive');
+  assert.equal((await send(run.url('/hello.txt'))).body, 'static text\n');
+  // php checks no file: a missing script is php-fpm's own 404.
+  const missing = await send(run.url('/missing.php'));
+  assert.equal(missing.status, 404);
+  assert.match(missing.body, /File not found/);
+});
