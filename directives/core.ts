@@ -26,7 +26,7 @@ export const INERT_OPTIONS: Record<string, boolean> = {
   acme_ca: true, acme_ca_root: true, acme_dns: true, acme_eab: true, cert_issuer: true, email: true,
   on_demand_tls: true, key_type: true, ocsp_stapling: true, cert_lifetime: true, preferred_chains: true,
   renew_interval: true, ocsp_interval: true, dns: true, ech: true, tls_resolvers: true, renewal_window_ratio: true,
-  default_sni: true, fallback_sni: true, frankenphp: true, pki: true, events: true, filesystem: true, tracing: true,
+  default_sni: true, fallback_sni: true, pki: true, events: true, filesystem: true, tracing: true,
   skip_install_trust: false, local_certs: false, persist_config: false, storage_check: false,
   storage_clean_interval: false, metrics: false,
 };

@@ -7,6 +7,7 @@ import { registerCoreDirectives } from './core.ts';
 import { registerHttpDirectives } from './http.ts';
 import { registerRedisStorageAndRateLimit } from './rate-limit.ts';
 import { registerMercureDirective } from './mercure.ts';
+import { registerPhpDirectives } from './php.ts';
 
 let done = false;
 
@@ -21,4 +22,5 @@ export function registerAllDirectives(): void {
   // --- redis storage, rate_limit ---
   registerRedisStorageAndRateLimit();
   // --- php_server / php_fastcgi ---
+  registerPhpDirectives();
 }

@@ -27,6 +27,7 @@ import type { HeaderOpsConfig } from '../src/http/header-ops.ts';
 import { unknownName } from '../src/host/errors.ts';
 import type { Dispenser } from '../src/caddyfile/dispenser.ts';
 import { applyHeaderOp, canonicalHeader } from './header.ts';
+import { parseBlock, type SubTable } from '../src/caddyfile/table.ts';
 import { parseDuration, parseInt10 } from '../src/caddyfile/values.ts';
 
 /** Parses a `transport <name> { … }` block into that transport's JSON (without `protocol`). */
@@ -102,103 +103,120 @@ const LB: Record<string, (l: Dispenser) => Record<string, unknown>> = {
   cookie: (l) => { const a = l.strings(0, 2); return a.length ? { name: a[0], ...(a[1] ? { secret: a[1] } : {}) } : {}; },
 };
 
-export function parseReverseProxy(d: Dispenser): ReverseProxyConfig {
+/** One upstream address as written, with the line that wrote it (for errors). */
+interface UpstreamText { line: Dispenser; text: string }
+/** One header_up/header_down line, applied in written order at build time. */
+interface HeaderOpLine { line: Dispenser; field: string; value: string; replace: string | undefined }
+
+function parseLbPolicy(line: Dispenser): Record<string, unknown> {
+  const name = line.nextArg();
+  if (!name) throw line.argErr();
+  const p = LB[name.text];
+  if (!p) throw unknownName('load balancing policy', name.text, name.span, Object.keys(LB));
+  return { policy: name.text, ...p(line) };
+}
+
+function parseHeaderOp(line: Dispenser): HeaderOpLine {
+  const [field, value, replace] = line.strings(1, 3);
+  return { line, field: field!, value: value ?? '', replace };
+}
+
+function parseTransport(line: Dispenser): Record<string, unknown> {
+  const name = line.nextArg();
+  if (!name) throw line.argErr();
+  line.done();
+  if (name.text === 'http') return { protocol: 'http', ...parseHttpTransport(line) };
+  const p = transports.get(name.text);
+  if (!p) throw unknownName('reverse_proxy transport', name.text, name.span, ['http', ...transports.keys()]);
+  return { protocol: name.text, ...p(line) };
+}
+
+/**
+ * The reverse_proxy block. A key `group.field` lands in that group of the
+ * JSON (`lb` → load_balancing, `active`/`passive` → health_checks, `out` →
+ * the handler itself); `to`, `header_up`, `header_down` are collected and
+ * resolved by buildReverseProxy. php_fastcgi spreads this table into its own.
+ */
+export const REVERSE_PROXY_TABLE: SubTable = {
+  to: { repeat: true, parse: (l): UpstreamText[] => l.args(1, Infinity).map((t) => ({ line: l, text: t.text })) },
+  lb_policy: { key: 'lb.selection_policy', parse: parseLbPolicy },
+  lb_retries: { key: 'lb.retries', kind: 'uint' },
+  lb_try_duration: { key: 'lb.try_duration', kind: 'duration' },
+  lb_try_interval: { key: 'lb.try_interval', kind: 'duration' },
+  health_uri: { key: 'active.uri' },
+  health_path: { key: 'active.path' },
+  health_port: { key: 'active.port', parse: (l) => parseInt10(l.args(1)[0]!, 1, 65535) },
+  health_interval: { key: 'active.interval', kind: 'duration' },
+  health_timeout: { key: 'active.timeout', kind: 'duration' },
+  health_status: {
+    key: 'active.expect_status',
+    parse: (l) => {
+      const s = l.string();
+      const v = /^\dxx$/i.test(s) ? Number(s[0]) : Number(s);
+      if (!Number.isInteger(v)) throw l.err(`bad status value '${s}'`);
+      return v;
+    },
+  },
+  health_body: { key: 'active.expect_body' },
+  health_method: { key: 'active.method', parse: (l) => l.string().toUpperCase() },
+  health_headers: {
+    key: 'active.headers',
+    parse: (l) => {
+      const h: Record<string, string[]> = {};
+      for (const sub of l.block()) h[canonicalHeader(sub.name)] = sub.strings(0, Infinity);
+      return h;
+    },
+  },
+  health_passes: { key: 'active.passes', kind: 'uint' },
+  health_fails: { key: 'active.fails', kind: 'uint' },
+  fail_duration: { key: 'passive.fail_duration', kind: 'duration' },
+  max_fails: { key: 'passive.max_fails', kind: 'uint' },
+  unhealthy_status: { key: 'passive.unhealthy_status', parse: (l) => l.args(1, Infinity).map((t) => parseInt10(t, 100, 999)) },
+  unhealthy_latency: { key: 'passive.unhealthy_latency', kind: 'duration' },
+  unhealthy_request_count: { key: 'passive.unhealthy_request_count', kind: 'uint' },
+  header_up: { repeat: true, parse: parseHeaderOp },
+  header_down: { repeat: true, parse: parseHeaderOp },
+  flush_interval: {
+    key: 'out.flush_interval',
+    parse: (l) => {
+      const v = l.string();
+      return v === '-1' ? -1 : parseDuration(l.node.args[0]!);
+    },
+  },
+  trusted_proxies: { key: 'out.trusted_proxies', kind: 'strings' },
+  transport: { key: 'out.transport', parse: parseTransport },
+};
+
+/**
+ * Turns the first-line upstreams and a block parsed against REVERSE_PROXY_TABLE
+ * into the handler's JSON. Keys of `flat` that the table does not own are ignored
+ * (a directive that extends the table handles its own keys).
+ */
+export function buildReverseProxy(d: Dispenser, lineUpstreams: string[], flat: Record<string, unknown>): ReverseProxyConfig {
   const out: ReverseProxyConfig = { handler: 'reverse_proxy' };
+  const groups: Record<string, Record<string, unknown>> = { lb: {}, active: {}, passive: {}, out: out as Record<string, unknown> };
+  for (const [key, value] of Object.entries(flat)) {
+    const dot = key.indexOf('.');
+    if (dot < 0) continue;
+    const g = groups[key.slice(0, dot)];
+    if (g) g[key.slice(dot + 1)] = value;
+  }
   const upstreams: { dial: string }[] = [];
   let scheme = '';
-  const addUpstreams = (line: Dispenser, texts: string[]) => {
-    for (const t of texts) {
-      const u = parseUpstream(line, t);
-      if (u.scheme) {
-        const s = u.scheme === 'http' ? '' : u.scheme;
-        if (upstreams.length && s !== scheme) {
-          throw line.err(`for now, all proxy upstreams must use the same scheme (transport protocol); expecting '${scheme || 'http'}://' but got '${u.scheme}://'`);
-        }
-        scheme = s;
+  const texts: UpstreamText[] = [
+    ...lineUpstreams.map((text) => ({ line: d, text })),
+    ...((flat.to as UpstreamText[][] | undefined) ?? []).flat(),
+  ];
+  for (const { line, text } of texts) {
+    const u = parseUpstream(line, text);
+    if (u.scheme) {
+      const s = u.scheme === 'http' ? '' : u.scheme;
+      if (upstreams.length && s !== scheme) {
+        throw line.err(`for now, all proxy upstreams must use the same scheme (transport protocol); expecting '${scheme || 'http'}://' but got '${u.scheme}://'`);
       }
-      upstreams.push({ dial: u.dial });
+      scheme = s;
     }
-  };
-  addUpstreams(d, d.strings(0, Infinity));
-  const lb: NonNullable<ReverseProxyConfig['load_balancing']> = {};
-  const active: Record<string, unknown> = {};
-  const passive: Record<string, unknown> = {};
-  const up: HeaderOpsConfig = {};
-  const down: HeaderOpsConfig = {};
-  for (const line of d.block()) {
-    const dur = () => parseDuration(line.args(1)[0]!);
-    const int = () => parseInt10(line.args(1)[0]!, 0);
-    switch (line.name) {
-      case 'to': addUpstreams(line, line.strings(1, Infinity)); break;
-      case 'lb_policy': {
-        const name = line.nextArg();
-        if (!name) throw line.argErr();
-        const p = LB[name.text];
-        if (!p) throw unknownName('load balancing policy', name.text, name.span, Object.keys(LB));
-        lb.selection_policy = { policy: name.text, ...p(line) };
-        break;
-      }
-      case 'lb_retries': lb.retries = int(); break;
-      case 'lb_try_duration': lb.try_duration = dur(); break;
-      case 'lb_try_interval': lb.try_interval = dur(); break;
-      case 'health_uri': active.uri = line.string(); break;
-      case 'health_path': active.path = line.string(); break;
-      case 'health_port': active.port = parseInt10(line.args(1)[0]!, 1, 65535); break;
-      case 'health_interval': active.interval = dur(); break;
-      case 'health_timeout': active.timeout = dur(); break;
-      case 'health_status': {
-        const s = line.string();
-        const v = /^\dxx$/i.test(s) ? Number(s[0]) : Number(s);
-        if (!Number.isInteger(v)) throw line.err(`bad status value '${s}'`);
-        active.expect_status = v;
-        break;
-      }
-      case 'health_body': active.expect_body = line.string(); break;
-      case 'health_method': active.method = line.string().toUpperCase(); break;
-      case 'health_headers': {
-        const h: Record<string, string[]> = {};
-        for (const l of line.block()) h[canonicalHeader(l.name)] = l.strings(0, Infinity);
-        active.headers = h;
-        break;
-      }
-      case 'health_passes': active.passes = int(); break;
-      case 'health_fails': active.fails = int(); break;
-      case 'fail_duration': passive.fail_duration = dur(); break;
-      case 'max_fails': passive.max_fails = int(); break;
-      case 'unhealthy_status': passive.unhealthy_status = line.args(1, Infinity).map((t) => parseInt10(t, 100, 999)); break;
-      case 'unhealthy_latency': passive.unhealthy_latency = dur(); break;
-      case 'unhealthy_request_count': passive.unhealthy_request_count = int(); break;
-      case 'header_up': case 'header_down': {
-        const [f, v, r] = line.strings(1, 3);
-        applyHeaderOp(line, line.name === 'header_up' ? up : down, f!, v ?? '', r, false);
-        break;
-      }
-      case 'flush_interval': {
-        const v = line.string();
-        out.flush_interval = v === '-1' ? -1 : parseDuration(line.node.args[0]!);
-        break;
-      }
-      case 'trusted_proxies': out.trusted_proxies = line.strings(1, Infinity); break;
-      case 'transport': {
-        const name = line.nextArg();
-        if (!name) throw line.argErr();
-        line.done();
-        if (name.text === 'http') out.transport = { protocol: 'http', ...parseHttpTransport(line) };
-        else {
-          const p = transports.get(name.text);
-          if (!p) throw unknownName('reverse_proxy transport', name.text, name.span, ['http', ...transports.keys()]);
-          out.transport = { protocol: name.text, ...p(line) };
-        }
-        break;
-      }
-      default:
-        throw unknownName('subdirective in reverse_proxy', line.name, line.span, [
-          'to', 'lb_policy', 'lb_retries', 'lb_try_duration', 'lb_try_interval', 'health_uri', 'health_port', 'health_interval',
-          'health_timeout', 'health_status', 'health_body', 'health_method', 'health_headers', 'health_passes', 'health_fails',
-          'fail_duration', 'max_fails', 'unhealthy_status', 'unhealthy_latency', 'unhealthy_request_count', 'header_up',
-          'header_down', 'flush_interval', 'trusted_proxies', 'transport',
-        ]);
-    }
+    upstreams.push({ dial: u.dial });
   }
   if (!upstreams.length) throw d.err('no upstreams specified', undefined, { code: 'ERR_CFG_ARGS' });
   out.upstreams = upstreams;
@@ -208,15 +226,26 @@ export function parseReverseProxy(d: Dispenser): ReverseProxyConfig {
   } else if (scheme === 'h2c') {
     throw d.err('h2c upstreams are not supported by this server');
   }
-  if (Object.keys(lb).length) out.load_balancing = lb;
-  if (Object.keys(active).length || Object.keys(passive).length) {
+  const up: HeaderOpsConfig = {};
+  const down: HeaderOpsConfig = {};
+  for (const [name, ops] of [['header_up', up], ['header_down', down]] as const) {
+    for (const h of (flat[name] as HeaderOpLine[] | undefined) ?? []) applyHeaderOp(h.line, ops, h.field, h.value, h.replace, false);
+  }
+  const { lb, active, passive } = groups as Record<string, Record<string, unknown>>;
+  if (Object.keys(lb!).length) out.load_balancing = lb as ReverseProxyConfig['load_balancing'];
+  if (Object.keys(active!).length || Object.keys(passive!).length) {
     out.health_checks = {
-      ...(Object.keys(active).length ? { active } : {}),
-      ...(Object.keys(passive).length ? { passive } : {}),
+      ...(Object.keys(active!).length ? { active } : {}),
+      ...(Object.keys(passive!).length ? { passive } : {}),
     } as ReverseProxyConfig['health_checks'];
   }
   if (Object.keys(up).length || Object.keys(down).length) {
     out.headers = { ...(Object.keys(up).length ? { request: up } : {}), ...(Object.keys(down).length ? { response: down } : {}) };
   }
   return out;
+}
+
+export function parseReverseProxy(d: Dispenser): ReverseProxyConfig {
+  const lineUpstreams = d.strings(0, Infinity);
+  return buildReverseProxy(d, lineUpstreams, parseBlock(d, REVERSE_PROXY_TABLE, 'reverse_proxy'));
 }

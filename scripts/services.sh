@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite talks to, when they are missing:
-# Redis (also for Redis Cluster), Valkey, PostgreSQL, php-fpm and Chromium.
+# Redis (also for Redis Cluster), Valkey, PostgreSQL, php-fpm (with Symfony's Mercure
+# component) and Chromium.
 # Valkey is not in Debian 12's main archive; its valkey-tools package (8.x, whose
 # multi-call binary is also the server) comes from Debian's own bookworm-backports.
 # The tests start their own instances on free ports in temporary directories.
@@ -9,6 +10,8 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 ls /usr/sbin/php-fpm* >/dev/null 2>&1 || need+=(php-fpm)
+# Symfony's Mercure component, for the PHP app that publishes through it (test/php).
+[ -d /usr/share/php/Symfony/Component/Mercure ] || need+=(php-symfony-mercure)
 command -v chromium >/dev/null || need+=(chromium)
 backports=""
 if ! ls /usr/bin/valkey-server /usr/bin/valkey-check-rdb >/dev/null 2>&1; then

@@ -21,6 +21,7 @@ import {
 } from './matchers/request.ts';
 import { ReverseProxy } from './reverse-proxy/handler.ts';
 import { HttpTransport } from './reverse-proxy/transport-http.ts';
+import { FastcgiTransport } from './reverse-proxy/transport-fastcgi.ts';
 import { TlsApp } from './tls/app.ts';
 import { RateLimitHandler } from './rate-limit/handler.ts';
 
@@ -44,6 +45,7 @@ export function registerHttpModules(): void {
   m('http.handlers.reverse_proxy', (cfg) => new ReverseProxy(cfg));
   m('http.reverse_proxy.transport.http', (cfg) => new HttpTransport(cfg));
   m('http.handlers.rate_limit', (cfg) => new RateLimitHandler(cfg));
+  m('http.reverse_proxy.transport.fastcgi', (cfg) => new FastcgiTransport(cfg));
   // matchers
   m('http.matchers.path', (cfg) => new PathMatcher(cfg));
   m('http.matchers.path_regexp', (cfg) => new PathRegexpMatcher(cfg));

@@ -241,7 +241,8 @@ export class ServerRuntime {
     const id = errorId();
     c.error = { status, message };
     setPlaceholder(c, 'http.error.id', id);
-    const clientGone = res.destroyed || c.req.destroyed;
+    // A request read to its end is destroyed too (autoDestroy); only an incomplete one means the client left.
+    const clientGone = res.destroyed || (c.req.destroyed && !c.req.complete);
     const fields = { err, status, id, request: { method: c.req.method, uri: c.originalUri, host: hostPort(c) } };
     if (clientGone) this.opts.log.debug(fields, 'client went away');
     else if (status >= 500) this.opts.log.error(fields, 'request failed');

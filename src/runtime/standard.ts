@@ -14,6 +14,7 @@ import { boltTransport } from '../transports/bolt/index.ts';
 import { redisTransport } from '../transports/redis/index.ts';
 import { postgresTransport } from '../transports/postgres/index.ts';
 import { channelTransportModule } from '../transports/channel/index.ts';
+import { registerPhpModules } from '../php/modules.ts';
 
 /** Every standard Mercure transport, by descriptor. */
 export const TRANSPORTS: readonly TransportDescriptor<any>[] = [
@@ -39,6 +40,8 @@ export function registerStandardModules(): void {
     registerTransport(t);
   }
   registerModule(channelTransportModule); // internal: single-node transports shared by workers
+  // --- php front (php, php_server; php_fastcgi is the http core's fastcgi transport) ---
+  registerPhpModules();
   // --- Caddyfile directives (the mercure directive reads the transports' block parsers) ---
   registerAllDirectives();
 }

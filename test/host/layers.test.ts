@@ -22,6 +22,7 @@ export const LAYERS: string[][] = [
   ['src/transports/core'],
   ['src/transports/*'],
   ['src/mercure'],
+  ['src/php'],
   ['directives'],
   ['src/adapters'],
   ['src/runtime'],

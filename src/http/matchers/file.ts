@@ -52,8 +52,11 @@ export class FileMatcher implements RequestMatcher {
 
   #candidate(c: HttpContext, root: string, pattern: string, check: boolean): Candidate | undefined {
     const [path, remainder] = this.#split(c.replace(pattern, true));
-    const wantDir = path.endsWith('/');
-    const rel = cleanPath('/' + path.replace(/^\/+/, ''));
+    // As in Caddy, the written pattern decides: `{path}/` must be a directory, `{path}` a file (even for `/x/`, or the root).
+    const wantDir = pattern.endsWith('/');
+    let rel = cleanPath('/' + path.replace(/^\/+/, ''));
+    if (!wantDir && rel.length > 1 && rel.endsWith('/')) rel = rel.slice(0, -1);
+    else if (wantDir && !rel.endsWith('/')) rel += '/';
     const absolute = join(root, rel);
     if (absolute !== root && !absolute.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
     let stat: Stats | undefined;

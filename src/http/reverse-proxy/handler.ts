@@ -134,7 +134,7 @@ export class ReverseProxy implements HttpHandler {
         return;
       } catch (err) {
         if (err instanceof HttpError) throw err;
-        if (c.req.destroyed && !c.res.headersSent) { setPlaceholder(c, 'http.reverse_proxy.status_code', 499); return; }
+        if (c.req.destroyed && !c.req.complete && !c.res.headersSent) { setPlaceholder(c, 'http.reverse_proxy.status_code', 499); return; }
         this.#fail(u);
         // Dial errors are always safe to retry; a GET that failed after connecting is retried too (Caddy's default retry match).
         const retryable = isDialError(err) || (c.req.method === 'GET' && !hasBody);
