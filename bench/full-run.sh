@@ -34,4 +34,12 @@ if [ -n "${PG_URL:-}" ]; then
   run publish --spawn --transport postgres --transport-url "$PG_URL" --label publish-postgres
   run cluster --spawn --transport postgres --transport-url "$PG_URL" --subscribers 1000 --rate 500 --duration 15 --label cluster-postgres-2nodes-1000x500
 fi
+# workers (issue 16): 1 and 2 processes side by side, pinned variants, and a hold past one process's file limit.
+for w in 1 2; do
+  run publish --spawn --workers "$w" --duration 10 --concurrency 16 --label "publish-w$w"
+  run fanout --spawn --workers "$w" --subscribers 1000 --rate 100 --label "fan1k-w$w"
+  run fanout --spawn --workers "$w" --subscribers 10000 --rate 10 --label "fan10k-w$w"
+  run publish --spawn --workers "$w" --hub-cpus 0 --duration 10 --concurrency 16 --label "publish-w$w-cpu0"
+done
+"$node" --disable-warning=ExperimentalWarning "$root/bench/hold-workers.ts" --workers 2 --subscribers 36000 --out "$out"
 echo "reports in $out" >&2

@@ -64,9 +64,9 @@ export function serve(t: TestContext, routes: RouteConfig[], extra: Record<strin
 /** A response read fully. */
 export interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string; raw: Buffer }
 
-/** Sends a request with node:http (no keep-alive) and reads the whole response. */
-export async function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Reply> {
-  const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false });
+/** Sends a request with node:http (no keep-alive unless an agent is given) and reads the whole response. */
+export async function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; agent?: http.Agent | false } = {}): Promise<Reply> {
+  const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, agent: init.agent ?? false });
   req.end(init.body);
   const [res] = (await once(req, 'response')) as [http.IncomingMessage];
   const chunks: Buffer[] = [];

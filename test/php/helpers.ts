@@ -80,14 +80,4 @@ export async function runCaddyfile(t: TestContext, text: string, env: Record<str
   };
 }
 
-export interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string; raw: Buffer }
-
-export async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; agent?: http.Agent | false } = {}): Promise<Reply> {
-  const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, agent: init.agent ?? false });
-  req.end(init.body);
-  const [res] = (await once(req, 'response')) as [http.IncomingMessage];
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  const raw = Buffer.concat(chunks);
-  return { status: res.statusCode ?? 0, headers: res.headers, body: raw.toString('utf8'), raw };
-}
+export { request as send, type Reply } from '../http/helpers.ts';
