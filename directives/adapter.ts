@@ -71,6 +71,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
   const ctx: SiteContext = { options, order, nextGroup: () => `group${groups++}`, warn, errors };
   const sites: Site[] = [];
   const seen = new Map<string, string>();
+  let logs = 0; // unnamed `log` directives are log0, log1, … in file order, as in Caddy
   for (const b of blocks) {
     if (b.keys.length === 0) continue;
     const addresses: SiteAddress[] = [];
@@ -90,6 +91,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
       } catch (e) { if (e instanceof ConfigError) errors.push(e); else throw e; }
     }
     const r = adaptSite(b, ctx);
+    for (const v of r.values) if (v.class === 'log') { const l = v.value as { name?: string }; l.name ??= `log${logs++}`; }
     sites.push({ addresses, routes: r.routes, values: r.values, span: b.span });
   }
   if (errors.length) throw new ConfigErrors(errors);

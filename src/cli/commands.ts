@@ -54,12 +54,14 @@ function adminAddress(flags: Flags, config?: Record<string, unknown>): string {
 export const commands: Record<string, Command> = {
   run: { flags: { ...configFlags, watch: { type: 'boolean' } }, run: async (f) => (await import('./run.ts')).runCommand(f) },
   adapt: {
-    flags: { ...configFlags, pretty: { type: 'boolean' }, validate: { type: 'boolean' } },
+    flags: { ...configFlags, pretty: { type: 'boolean' }, validate: { type: 'boolean' }, spans: { type: 'boolean' } },
     async run(f) {
       const { config, warnings } = await load(f);
       printWarnings(warnings);
       if (f.validate) await provisionOnly(config);
-      process.stdout.write(JSON.stringify(config, null, f.pretty ? '\t' : undefined) + '\n');
+      const { toCaddyJSON } = await import('../runtime/caddy-json.ts');
+      const out = toCaddyJSON(config, { spans: f.spans === true });
+      process.stdout.write(JSON.stringify(out, null, f.pretty ? '\t' : undefined) + '\n');
       return 0;
     },
   },

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { adaptCaddyfile, type Warning } from '../../directives/adapter.ts';
 import { QsError } from './errors.ts';
+import { fromCaddyJSON } from '../runtime/caddy-json.ts';
 
 export type AdapterName = 'caddyfile' | 'json';
 
@@ -17,13 +18,14 @@ export function inferAdapter(path: string): AdapterName {
 
 export interface LoadedConfig { config: Record<string, unknown>; warnings: Warning[] }
 
-/** Adapts text with the named adapter. `file` names the source in errors. */
+/** Adapts text with the named adapter. `file` names the source in errors. JSON may be Caddy's (see runtime/caddy-json.ts). */
 export function adaptText(text: string, adapter: AdapterName, file: string, env: Record<string, string | undefined> = process.env): LoadedConfig {
   if (adapter === 'json') {
     try {
       const config = JSON.parse(text) as unknown;
       if (!config || typeof config !== 'object' || Array.isArray(config)) throw new Error('the config must be a JSON object');
-      return { config: config as Record<string, unknown>, warnings: [] };
+      const caddy = fromCaddyJSON(config as Record<string, unknown>);
+      return { config: caddy.config, warnings: caddy.warnings.map((message) => ({ file, line: 0, message })) };
     } catch (e) {
       throw new QsError('ERR_CFG_JSON', `${file}: ${(e as Error).message}`, { cause: e });
     }

@@ -162,7 +162,7 @@ export class AccessLog {
 
   constructor(config: AccessLogConfig, serverName: string) {
     this.config = config;
-    this.loggerName = `http.log.access.${config.name ?? serverName}`;
+    this.loggerName = config.name === '' ? 'http.log.access' : `http.log.access.${config.name ?? serverName}`;
     this.logCredentials = config.log_credentials === true;
     this.#hosts = config.hosts?.length ? new Set(config.hosts.map((h) => h.toLowerCase())) : undefined;
     const level = (config.level ?? 'INFO').toLowerCase();
