@@ -18,8 +18,11 @@ const configFlags = {
   config: { type: 'string' }, adapter: { type: 'string' }, envfile: { type: 'string' },
 } as const;
 
-function printWarnings(w: LoadedConfig['warnings']): void {
-  for (const x of w) process.stderr.write(`WARN ${x.file}:${x.line}${x.column ? ':' + x.column : ''}: ${x.message}\n`);
+/** Adapter warnings, as Caddy logs them (level warn, with `adapter`, `file` and `line`). */
+async function printWarnings(w: LoadedConfig['warnings']): Promise<void> {
+  if (!w.length) return;
+  const log = (await import('./common.ts')).makeLogger();
+  for (const x of w) log.warn({ adapter: 'caddyfile', file: x.file, line: x.line, ...(x.column ? { column: x.column } : {}) }, x.message);
 }
 
 async function load(flags: Flags): Promise<LoadedConfig> {
@@ -57,7 +60,7 @@ export const commands: Record<string, Command> = {
     flags: { ...configFlags, pretty: { type: 'boolean' }, validate: { type: 'boolean' }, spans: { type: 'boolean' } },
     async run(f) {
       const { config, warnings } = await load(f);
-      printWarnings(warnings);
+      await printWarnings(warnings);
       if (f.validate) await provisionOnly(config);
       const { toCaddyJSON } = await import('../runtime/caddy-json.ts');
       const out = toCaddyJSON(config, { spans: f.spans === true });
@@ -69,7 +72,7 @@ export const commands: Record<string, Command> = {
     flags: configFlags,
     async run(f) {
       const { config, warnings } = await load(f);
-      printWarnings(warnings);
+      await printWarnings(warnings);
       await provisionOnly(config);
       process.stdout.write('Valid configuration\n');
       return 0;
@@ -103,7 +106,7 @@ export const commands: Record<string, Command> = {
     flags: { ...configFlags, address: { type: 'string' }, force: { type: 'boolean' } },
     async run(f) {
       const { config, warnings } = await load(f);
-      printWarnings(warnings);
+      await printWarnings(warnings);
       await adminRequest(adminAddress(f, config), '/load', JSON.stringify(config), {
         'Content-Type': 'application/json', ...(f.force ? { 'Cache-Control': 'must-revalidate' } : {}),
       });

@@ -2,9 +2,10 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { QsError } from '../host/errors.ts';
 import type { AdapterName } from '../host/load-config.ts';
+import { processLogger } from '../runtime/log.ts';
 
 export interface ConfigFlags { config?: string; adapter?: string; envfile?: string }
 
@@ -29,7 +30,7 @@ export function dataDir(): string {
   return join(base, 'quicksilver');
 }
 
-/** JSON logs on stderr; level from QS_LOG_LEVEL (default info). */
+/** Caddy-shaped logs on stderr (see runtime/log.ts); level from QS_LOG_LEVEL (default info). */
 export function makeLogger(level?: string): Logger {
-  return pino({ level: level ?? process.env.QS_LOG_LEVEL ?? 'info', base: undefined }, pino.destination(2));
+  return processLogger(level ?? process.env.QS_LOG_LEVEL ?? 'info');
 }

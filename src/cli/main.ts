@@ -30,9 +30,15 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (e: unknown) => {
-    const msg = e instanceof QsError || e instanceof TypeError ? e.message : (e as Error)?.stack ?? String(e);
-    process.stderr.write(`Error: ${msg}\n`);
+  async (e: unknown) => {
+    // The message only: no stack trace reaches a user, whatever the input.
+    const msg = e instanceof Error ? e.message : String(e);
+    if (process.argv[2] === 'run') {
+      // `run` writes logs only, so its last word is a log entry too (as Caddy's CLI does).
+      (await import('./common.ts')).makeLogger().error(msg);
+    } else {
+      process.stderr.write(`Error: ${msg}\n`);
+    }
     process.exitCode = 1;
   },
 );

@@ -32,14 +32,15 @@ export async function runCommand(flags: Flags): Promise<number> {
       throw e;
     }
   })();
-  for (const w of initial.warnings) log.warn({ file: w.file, line: w.line }, w.message);
+  for (const w of initial.warnings) log.warn({ adapter: adapter ?? 'caddyfile', file: w.file, line: w.line }, w.message);
   try {
     await rt.load(initial.config);
   } catch (e) {
     await rt.stop(0).catch(() => undefined);
     throw new QsError(e instanceof QsError ? e.code : 'ERR_MODULE_PROVISION', `loading initial config: ${(e as Error).message}`, { cause: e });
   }
-  for (const line of banner(initial.config)) process.stderr.write(line + '\n');
+  const hubLog = log.child({ logger: 'http.handlers.mercure' });
+  for (const e of banner(initial.config)) hubLog[e.level](e.fields, e.msg);
   if (process.send) process.send({ ready: true, admin: rt.adminAddress });
 
   process.on('SIGINT', () => stop('SIGINT'));

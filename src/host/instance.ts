@@ -12,6 +12,7 @@ import {
 } from './module.ts';
 import type { UsagePool } from './usage-pool.ts';
 import { toMs } from './duration.ts';
+import { loggerName } from '../runtime/log.ts';
 
 export interface InstanceDeps { log: Logger; pool: UsagePool; dataDir: string }
 
@@ -42,7 +43,7 @@ export class Instance {
 
   #context(id: string): ModuleContext {
     return {
-      log: this.#deps.log.child({ module: id }),
+      log: this.#deps.log.child({ logger: loggerName(id) }),
       signal: this.#abort.signal,
       pool: this.#deps.pool,
       load: (childId, cfg) => this.loadModule(childId, cfg),

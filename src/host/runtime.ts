@@ -79,9 +79,9 @@ export class Runtime {
     try {
       this.adminAddress = await admin.listen();
       this.admin = admin;
-      this.log.info({ address: this.adminAddress }, 'admin endpoint started');
+      this.log.info({ logger: 'admin', address: this.adminAddress }, 'admin endpoint started');
     } catch (err) {
-      this.log.error({ err, address: want }, 'admin endpoint could not start; continuing without it');
+      this.log.error({ logger: 'admin', err, address: want }, 'admin endpoint could not start; continuing without it');
     }
   }
 
