@@ -55,6 +55,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
       try {
         options[d.name] = parse(d, options[d.name]);
         if (INERT_OPTIONS[d.name]) warn(d.span, `global option '${d.name}' has no effect in quicksilver (see README: Global options)`);
+        if (d.name === 'metrics' && (options.metrics as { otlp?: boolean }).otlp) warn(d.span, 'metrics otlp: pushing metrics over OTLP is not supported by this server; use the Prometheus endpoint');
       } catch (e) { if (e instanceof ConfigError) errors.push(e); else throw e; }
     }
   }
@@ -108,6 +109,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
   if (options.https_port !== undefined) http.https_port = httpsPort;
   if (options.grace_period) http.grace_period = options.grace_period;
   if (options.shutdown_delay) http.shutdown_delay = options.shutdown_delay;
+  if (options.metrics) http.metrics = options.metrics;
   if (options.servers) http.server_options = options.servers;
   http.servers = servers;
   config.apps = tls ? { http, tls } : { http };

@@ -13,6 +13,7 @@ import {
 import type { UsagePool } from './usage-pool.ts';
 import { toMs } from './duration.ts';
 import { loggerName } from '../runtime/log.ts';
+import { registerReloadMetrics } from '../runtime/reload-metrics.ts';
 
 export interface InstanceDeps { log: Logger; pool: UsagePool; dataDir: string }
 
@@ -38,6 +39,7 @@ export class Instance {
     this.#deps = deps;
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
+    registerReloadMetrics(metrics);
     this.app = { metrics, registry: new Map() };
   }
 

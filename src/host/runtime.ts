@@ -10,6 +10,7 @@ import { AdminServer } from './admin.ts';
 import { Instance } from './instance.ts';
 import { UsagePool } from './usage-pool.ts';
 import { registerStandardModules } from '../standard.ts';
+import { recordReload } from '../runtime/reload-metrics.ts';
 
 export interface RuntimeOptions { log: Logger; dataDir: string; onStop?: () => void }
 
@@ -35,6 +36,7 @@ export class Runtime {
   /** Loads config, replacing the running one. Identical configs are skipped unless force. Serialised. */
   load(config: Record<string, unknown>, force = false): Promise<void> {
     const next = this.#queue.then(() => this.#load(config, force));
+    next.then(() => recordReload(true), () => recordReload(false));
     this.#queue = next.catch(() => undefined);
     return next;
   }
