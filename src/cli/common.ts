@@ -11,7 +11,7 @@ export interface ConfigFlags { config?: string; adapter?: string; envfile?: stri
 
 /** Resolves --config (default ./Caddyfile) and --adapter, loading --envfile into process.env first. */
 export function resolveConfig(flags: ConfigFlags): { path: string; adapter?: AdapterName } {
-  if (flags.envfile) process.loadEnvFile(flags.envfile);
+  if (flags.envfile) loadEnvFile(flags.envfile);
   if (flags.adapter && flags.adapter !== 'caddyfile' && flags.adapter !== 'json') {
     throw new QsError('ERR_CLI_USAGE', `unrecognized config adapter: ${flags.adapter} (expected caddyfile or json)`);
   }
@@ -22,6 +22,13 @@ export function resolveConfig(flags: ConfigFlags): { path: string; adapter?: Ada
     path = 'Caddyfile';
   }
   return { path, adapter: flags.adapter as AdapterName | undefined };
+}
+
+/** Loads `KEY=value` lines into process.env (--envfile). */
+export function loadEnvFile(path: string): void {
+  try { process.loadEnvFile(path); } catch (e) {
+    throw new QsError('ERR_CLI_USAGE', `reading envfile: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** Where persistent data lives (bolt's default mercure.db): $XDG_DATA_HOME/quicksilver or ~/.local/share/quicksilver. */

@@ -4,6 +4,7 @@
  * requests finish within the grace period, clean up, exit 0.
  * SIGHUP: reload the config file; a config that fails keeps the old one running.
  */
+import { unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { QsError } from '../host/errors.ts';
 import { loadConfigFile } from '../host/load-config.ts';
 import { Runtime } from '../host/runtime.ts';
@@ -14,6 +15,7 @@ type Flags = Record<string, string | boolean | string[] | undefined>;
 
 export async function runCommand(flags: Flags): Promise<number> {
   const { path, adapter } = resolveConfig(flags as { config?: string; adapter?: string; envfile?: string });
+  if (flags.environ) process.stdout.write((await import('./environ.ts')).environText());
   const log = makeLogger();
   let stopping = false;
   let resolveDone!: (code: number) => void;
@@ -43,15 +45,30 @@ export async function runCommand(flags: Flags): Promise<number> {
   for (const e of banner(initial.config)) hubLog[e.level](e.fields, e.msg);
   if (process.send) process.send({ ready: true, admin: rt.adminAddress });
 
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => {
+  if (typeof flags.pidfile === 'string') {
+    try { writeFileSync(flags.pidfile, `${process.pid}\n`); } catch (err) { log.error({ err, pidfile: flags.pidfile }, 'could not write the pidfile'); }
+  }
+
+  const reload = (why: string) => {
     try {
       const next = loadConfigFile(path, adapter);
-      rt.load(next.config).catch((err) => log.error({ err }, 'reload failed; the previous config keeps running'));
+      for (const w of next.warnings) log.warn({ adapter: adapter ?? 'caddyfile', file: w.file, line: w.line }, w.message);
+      rt.load(next.config).catch((err) => log.error({ err, reason: why }, 'reload failed; the previous config keeps running'));
     } catch (err) {
-      log.error({ err }, 'reload failed; the previous config keeps running');
+      log.error({ err, reason: why }, 'reload failed; the previous config keeps running');
     }
-  });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  if (flags.watch) {
+    // As `caddy run --watch`: poll the file, reload when it changes.
+    watchFile(path, { interval: 1000 }, (cur, prev) => {
+      if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
+      log.info({ file: path }, 'config file changed; reloading');
+      reload('watch');
+    });
+    void done.then(() => unwatchFile(path));
+  }
   return done;
 }
