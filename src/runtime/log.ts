@@ -3,7 +3,7 @@
  * as a word, `ts` in seconds, `logger` (the module's name, as Caddy names it:
  * `http`, `tls`, `admin`, `http.handlers.mercure`, `http.log.access.log0`)
  * and `msg`, then the entry's fields. Errors are logged as their message
- * (`error`), never as a stack.
+ * (`error`, also for entries logged with `{ err }`), never as a stack.
  *
  * When stderr is a terminal the lines are Caddy's console format instead:
  * `2006/01/02 15:04:05.000<TAB>LEVEL<TAB>logger<TAB>msg<TAB>{fields}`.
@@ -30,7 +30,15 @@ export function caddyLogOptions(level: string): LoggerOptions {
     messageKey: 'msg',
     errorKey: 'error',
     timestamp: () => `,"ts":${Date.now() / 1000}`,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      // Caddy's field for an error is `error`; modules here log `{ err }`.
+      log: (o) => {
+        if (!('err' in o)) return o;
+        const { err, ...rest } = o;
+        return { ...rest, error: err };
+      },
+    },
     serializers: { err: errorText, error: errorText },
   };
 }

@@ -6,12 +6,14 @@
  *   reference Mercure image's Caddyfile and the FrankenPHP image's: quicksilver
  *   prints the first exactly, and loads both into the same config its own
  *   Caddyfile adapter gives.
- * - `validate` and `run` load a Caddy-shaped config (`servers.*.logs` as an object).
+ * - `validate` and `run` load a Caddy-shaped config (`servers.*.logs` as an object): run serves
+ *   the image's config with its filtered access log `http.log.access.log0`.
  * - `adapt --spans` keeps source positions, so a late error still cites file:line:col.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import { promisify } from 'node:util';
 import { adaptCaddyfile } from '../../directives/adapter.ts';
 import { fromCaddyJSON, stripSpans, toCaddyJSON } from '../../src/runtime/caddy-json.ts';
 import { caddyProblems } from '../helpers/caddy-schema.ts';
+import { freePort, startHub } from '../helpers/hub-process.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -141,4 +144,24 @@ test('CLI: adapt prints Caddy\'s JSON, validate loads caddy adapt\'s JSON, --spa
   const late = await cli(['validate', '--config', 'spans.json'], dir, { XDG_DATA_HOME: data });
   assert.notEqual(late.code, 0);
   assert.match(late.stderr, /publishers must be provided \(Caddyfile:2:2\)/);
+});
+
+test('run serves the reference image\'s config as caddy adapt printed it (access log log0, the hub)', async (t) => {
+  const port = await freePort();
+  const config = caddyGolden('mercure-image.json') as any;
+  config.apps.http.servers.srv0.listen = [`:${port}`];
+  const hub = await startHub(JSON.stringify(config), { file: 'caddy.json', env: { MERCURE_PUBLISHER_JWT_KEY: 'k'.repeat(32), MERCURE_SUBSCRIBER_JWT_KEY: 'k'.repeat(32) } });
+  t.after(() => hub.kill());
+  const res = await fetch(`http://127.0.0.1:${port}/robots.txt?authorization=secret`);
+  assert.equal(await res.text(), 'User-agent: *\nDisallow: /');
+  // The hub reads `authorization` as a JWT (not a valid one here): 401, and the log must not show it.
+  const hubRes = await fetch(`http://127.0.0.1:${port}/.well-known/mercure?topic=t&authorization=secret`);
+  assert.equal(hubRes.status, 401);
+  await hubRes.arrayBuffer();
+  while (!/authorization=REDACTED/.test(hub.stderr())) await once(hub.child.stderr!, 'data');
+  while (!/"logger":"http\.log\.access\.log0"/.test(hub.stderr())) await once(hub.child.stderr!, 'data');
+  const access = hub.stderr().split('\n').filter((l) => l.includes('"http.log.access.log0"')).map((l) => JSON.parse(l));
+  assert.ok(access.every((e) => !String(e.request.uri).includes('secret')), 'the filter redacts authorization');
+  assert.ok(access.some((e) => e.request.uri === '/.well-known/mercure?topic=t&authorization=REDACTED'), JSON.stringify(access));
+  assert.equal(await hub.stop(), 0);
 });

@@ -76,6 +76,17 @@ test('a whole run writes only Caddy-shaped JSON lines on stderr', async (t) => {
   assert.ok(find('shutting down'));
 });
 
+test('an error field is logged as its message under `error`, as Caddy does', async () => {
+  const { Writable } = await import('node:stream');
+  const pino = (await import('pino')).default;
+  const { caddyLogOptions } = await import('../../src/runtime/log.ts');
+  let out = '';
+  const log = pino(caddyLogOptions('info'), new Writable({ write(c, _e, cb) { out += c; cb(); } }));
+  log.error({ err: new Error('backend down'), logger: 'x' }, 'transport failed');
+  const e = JSON.parse(out) as Record<string, unknown>;
+  assert.deepEqual([e.level, e.logger, e.msg, e.error, 'err' in e], ['error', 'x', 'transport failed', 'backend down', false]);
+});
+
 test('a run that fails ends with an error log entry, not a stack trace', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'qs-log-'));
   writeFileSync(join(dir, 'Caddyfile'), ':8080 {\n\trespnd "hi"\n}\n');
