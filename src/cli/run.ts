@@ -10,6 +10,7 @@ import { loadConfigFile } from '../host/load-config.ts';
 import { Runtime } from '../host/runtime.ts';
 import { dataDir, makeLogger, resolveConfig } from './common.ts';
 import { banner } from './banner.ts';
+import { captureStderr } from '../runtime/log.ts';
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
 
@@ -17,6 +18,7 @@ export async function runCommand(flags: Flags): Promise<number> {
   const { path, adapter } = resolveConfig(flags as { config?: string; adapter?: string; envfile?: string });
   if (flags.environ) process.stdout.write((await import('./environ.ts')).environText());
   const log = makeLogger();
+  captureStderr(log);
   let stopping = false;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => { resolveDone = r; });

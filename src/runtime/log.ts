@@ -10,6 +10,7 @@
  * QS_LOG_FORMAT=json|console overrides the choice.
  */
 import { writeSync } from 'node:fs';
+import { format } from 'node:util';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type LogFormat = 'json' | 'console';
@@ -85,4 +86,16 @@ export function processLogger(level: string, format: LogFormat = defaultFormat(p
 /** Caddy's logger name for a module ID: apps are named by the app (`apps.http` → `http`), other modules by their ID. */
 export function loggerName(moduleId: string): string {
   return moduleId.startsWith('apps.') ? moduleId.slice(5) : moduleId;
+}
+
+/**
+ * Sends what would otherwise reach stderr as plain text through the logger:
+ * Node's process warnings (logger `node`) and console.error/console.warn calls
+ * of libraries (logger `console`), so a run's stderr holds log entries only.
+ */
+export function captureStderr(log: Logger): void {
+  process.removeAllListeners('warning'); // Node's own handler prints "(node:…) Warning: …"
+  process.on('warning', (w) => log.warn({ logger: 'node', name: w.name, ...((w as { code?: string }).code ? { code: (w as { code?: string }).code } : {}) }, w.message));
+  console.error = (...args: unknown[]) => log.error({ logger: 'console' }, format(...args));
+  console.warn = (...args: unknown[]) => log.warn({ logger: 'console' }, format(...args));
 }

@@ -87,6 +87,24 @@ test('an error field is logged as its message under `error`, as Caddy does', asy
   assert.deepEqual([e.level, e.logger, e.msg, e.error, 'err' in e], ['error', 'x', 'transport failed', 'backend down', false]);
 });
 
+test('Node warnings and libraries\' console.error/warn become log entries', async () => {
+  const script = `
+    import { processLogger, captureStderr } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'runtime', 'log.ts'))};
+    captureStderr(processLogger('info', 'json'));
+    process.emitWarning('something is deprecated', 'DeprecationWarning', 'DEP0999');
+    console.error('[ioredis] Unhandled error event:', 'ECONNREFUSED');
+    console.warn('careful %d', 3);
+  `;
+  const r = await promisify(execFile)(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script]);
+  const entries = parseAll(r.stderr, Date.now() - 60_000);
+  // Node emits warnings on a later tick: compare without order.
+  assert.deepEqual(entries.map((e) => [e.level, e.logger, e.msg, e.code ?? '']).sort(), [
+    ['error', 'console', '[ioredis] Unhandled error event: ECONNREFUSED', ''],
+    ['warn', 'console', 'careful 3', ''],
+    ['warn', 'node', 'something is deprecated', 'DEP0999'],
+  ]);
+});
+
 test('a run that fails ends with an error log entry, not a stack trace', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'qs-log-'));
   writeFileSync(join(dir, 'Caddyfile'), ':8080 {\n\trespnd "hi"\n}\n');
