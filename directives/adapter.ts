@@ -55,6 +55,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
       try {
         options[d.name] = parse(d, options[d.name]);
         if (INERT_OPTIONS[d.name]) warn(d.span, `global option '${d.name}' has no effect in quicksilver (see README: Global options)`);
+        if (d.name === 'metrics' && (options.metrics as { otlp?: boolean }).otlp) warn(d.span, 'metrics otlp: pushing metrics over OTLP is not supported by this server; use the Prometheus endpoint');
       } catch (e) { if (e instanceof ConfigError) errors.push(e); else throw e; }
     }
   }
@@ -71,6 +72,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
   const ctx: SiteContext = { options, order, nextGroup: () => `group${groups++}`, warn, errors };
   const sites: Site[] = [];
   const seen = new Map<string, string>();
+  let logs = 0; // unnamed `log` directives are log0, log1, … in file order, as in Caddy
   for (const b of blocks) {
     if (b.keys.length === 0) continue;
     const addresses: SiteAddress[] = [];
@@ -90,6 +92,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
       } catch (e) { if (e instanceof ConfigError) errors.push(e); else throw e; }
     }
     const r = adaptSite(b, ctx);
+    for (const v of r.values) if (v.class === 'log') { const l = v.value as { name?: string }; l.name ??= `log${logs++}`; }
     sites.push({ addresses, routes: r.routes, values: r.values, span: b.span });
   }
   if (errors.length) throw new ConfigErrors(errors);
@@ -107,6 +110,7 @@ export function adaptCaddyfile(text: string, opts: AdaptOptions): AdaptResult {
   if (options.https_port !== undefined) http.https_port = httpsPort;
   if (options.grace_period) http.grace_period = options.grace_period;
   if (options.shutdown_delay) http.shutdown_delay = options.shutdown_delay;
+  if (options.metrics) http.metrics = options.metrics;
   if (options.servers) http.server_options = options.servers;
   http.servers = servers;
   config.apps = tls ? { http, tls } : { http };

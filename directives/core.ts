@@ -6,6 +6,7 @@
  */
 import { unknownName } from '../src/host/errors.ts';
 import type { Dispenser } from '../src/caddyfile/dispenser.ts';
+import { parseMetricsOption } from './metrics.ts';
 import { rawValue } from './raw.ts';
 import { getStorage, registerGlobalOption, registerStorage, storageNames } from './registry.ts';
 import { parseDuration, parseEnum, parseInt10 } from '../src/caddyfile/values.ts';
@@ -28,7 +29,7 @@ export const INERT_OPTIONS: Record<string, boolean> = {
   renew_interval: true, ocsp_interval: true, dns: true, ech: true, tls_resolvers: true, renewal_window_ratio: true,
   default_sni: true, fallback_sni: true, pki: true, events: true, filesystem: true, tracing: true,
   skip_install_trust: false, local_certs: false, persist_config: false, storage_check: false,
-  storage_clean_interval: false, metrics: false,
+  storage_clean_interval: false,
 };
 
 export function registerCoreDirectives(): void {
@@ -41,6 +42,7 @@ export function registerCoreDirectives(): void {
   registerGlobalOption('auto_https', (d) => parseEnum(d.args(1)[0]!, ['off', 'disable_redirects', 'disable_certs', 'ignore_loaded_certs'] as const));
   registerGlobalOption('servers', (d, prev) => [...((prev as unknown[]) ?? []), raw(d)]);
   registerGlobalOption('log', (d, prev) => [...((prev as unknown[]) ?? []), raw(d)]);
+  registerGlobalOption('metrics', parseMetricsOption);
   registerGlobalOption('order', (d, prev) => {
     const [dir, pos, other] = d.args(2, 3);
     const position = parseEnum(pos!, ['first', 'last', 'before', 'after'] as const);

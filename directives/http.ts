@@ -7,6 +7,7 @@ import { parseBind } from './bind.ts';
 import { parseEncode } from './encode.ts';
 import { parseFileServer } from './file-server.ts';
 import { parseLog } from './log.ts';
+import { parseMetricsDirective } from './metrics.ts';
 import { parseReverseProxy } from './reverse-proxy.ts';
 import { parseRewrite } from './rewrite.ts';
 import { parseTls } from './tls.ts';
@@ -48,4 +49,5 @@ export function registerHttpDirectives(): void {
   registerHandlerDirective('rewrite', parseRewrite);
   registerHandlerDirective('uri', parseUri);
   registerHandlerDirective('reverse_proxy', parseReverseProxy);
+  registerHandlerDirective('metrics', parseMetricsDirective);
 }

@@ -20,6 +20,7 @@ interface ServerAcc {
   listen: string[];
   entries: { hosts: string[]; paths: string[]; site: Site }[];
   https: boolean;
+  skip: Set<string>;
 }
 
 /** The `auto_https` global option → each server's `automatic_https`, as Caddy's adapter writes it. */
@@ -41,6 +42,7 @@ function siteRoute(hosts: string[], paths: string[], routes: RouteConfig[]): Rou
 export function buildServers(sites: Site[], options: Record<string, unknown>): { servers: Record<string, unknown>; tls?: Record<string, unknown> } {
   const byListen = new Map<string, ServerAcc>();
   const defaultBind = (options.default_bind as string[] | undefined) ?? [''];
+  const httpPort = (options.http_port as number | undefined) ?? 80;
   for (const site of sites) {
     const binds = site.values.filter((v) => v.class === 'bind').flatMap((v) => v.value as string[]);
     const hostsOf = binds.length ? binds : defaultBind;
@@ -48,7 +50,7 @@ export function buildServers(sites: Site[], options: Record<string, unknown>): {
     for (const a of site.addresses) {
       const listen = hostsOf.map((h) => `${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${a.port}`);
       const key = listen.join(',');
-      if (!byListen.has(key)) byListen.set(key, { listen, entries: [], https: false });
+      if (!byListen.has(key)) byListen.set(key, { listen, entries: [], https: false, skip: new Set() });
       const list = perServer.get(key) ?? [];
       list.push(a);
       perServer.set(key, list);
@@ -56,6 +58,8 @@ export function buildServers(sites: Site[], options: Record<string, unknown>): {
     for (const [key, addrs] of perServer) {
       const acc = byListen.get(key)!;
       if (addrs.some((a) => a.scheme === 'https')) acc.https = true;
+      // As Caddy: explicit http:// hosts on a port other than the HTTP port are kept out of automatic HTTPS.
+      for (const a of addrs) if (a.scheme === 'http' && a.host && a.port !== httpPort) acc.skip.add(a.host);
       const hosts = addrs.some((a) => a.host === '') ? [] : [...new Set(addrs.map((a) => a.host))];
       const paths = [...new Set(addrs.map((a) => a.path).filter(Boolean))].map((p) => (p.endsWith('*') ? p : p + '*'));
       acc.entries.push({ hosts, paths, site });
@@ -84,6 +88,10 @@ export function buildServers(sites: Site[], options: Record<string, unknown>): {
     // `auto_https off|disable_certs` stops automatic (internal) certificates, but a
     // site that loads its own `tls cert key` keeps serving TLS with it.
     const automatic = options.auto_https !== 'off' && options.auto_https !== 'disable_certs';
+    // Written as Caddy does, so a loader that infers TLS from the ports (runtime/caddy-json.ts) leaves it off.
+    if (options.auto_https === 'off') server.automatic_https = { disable: true };
+    if (options.auto_https === 'disable_certs') server.automatic_https = { disable_certificates: true };
+    if (acc.skip.size && options.auto_https !== 'off') server.automatic_https = { ...(server.automatic_https as object), skip: [...acc.skip] };
     if (acc.https) {
       let tlsOn = false;
       for (const e of entries) {

@@ -1,6 +1,7 @@
 /**
- * What `run` tells a person once serving: where the hub is, and a loud
- * warning while a documented development key signs tokens.
+ * What `run` tells a person once serving, as log entries (logger
+ * `http.handlers.mercure`): where the hub is, and a loud warning while a
+ * documented development key signs tokens.
  */
 const DEV_KEYS = new Set(['!ChangeThisMercureHubJWTSecretKey!', '!ChangeMe!']);
 
@@ -37,25 +38,29 @@ function findHubs(config: Record<string, unknown>): Found[] {
   return out;
 }
 
-/** Lines to print to stderr after the config loaded. */
-export function banner(config: Record<string, unknown>): string[] {
-  const lines: string[] = [];
+/** A log entry `run` writes once serving. */
+export interface BannerEntry { level: 'info' | 'warn'; msg: string; fields: Record<string, unknown> }
+
+/** The entries to log after the config loaded: each hub's URL, then the development-key warning. */
+export function banner(config: Record<string, unknown>): BannerEntry[] {
+  const out: BannerEntry[] = [];
   let dev = false;
   for (const hub of findHubs(config)) {
     for (const l of hub.listen) {
       const m = /^(.*):(\d+)$/.exec(l);
       const host = m?.[1] && m[1] !== '0.0.0.0' && m[1] !== '[::]' ? m[1] : 'localhost';
-      lines.push(`Mercure hub: ${hub.tls ? 'https' : 'http'}://${host}:${m?.[2] ?? l}/.well-known/mercure`);
+      const url = `${hub.tls ? 'https' : 'http'}://${host}:${m?.[2] ?? l}/.well-known/mercure`;
+      out.push({ level: 'info', msg: `Mercure hub: ${url}`, fields: { url } });
     }
     if (hub.keys.some((k) => DEV_KEYS.has(k))) dev = true;
   }
   if (dev) {
-    const bar = '!'.repeat(78);
-    lines.push(bar,
-      '!! WARNING: the hub verifies JWTs with the PUBLIC development key',
-      '!! "!ChangeThisMercureHubJWTSecretKey!". Anyone can publish and read private updates.',
-      '!! Set MERCURE_PUBLISHER_JWT_KEY and MERCURE_SUBSCRIBER_JWT_KEY to secrets of your own.',
-      bar);
+    out.push({
+      level: 'warn',
+      msg: 'WARNING: the hub verifies JWTs with the PUBLIC development key "!ChangeThisMercureHubJWTSecretKey!". '
+        + 'Anyone can publish and read private updates. Set MERCURE_PUBLISHER_JWT_KEY and MERCURE_SUBSCRIBER_JWT_KEY to secrets of your own.',
+      fields: { development_key: true },
+    });
   }
-  return lines;
+  return out;
 }

@@ -2,9 +2,10 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { QsError } from '../host/errors.ts';
 import { ADAPTERS, type AdapterName } from '../runtime/load-config.ts';
+import { processLogger } from '../host/log.ts';
 
 export interface ConfigFlags { config?: string; adapter?: string; envfile?: string }
 
@@ -13,7 +14,7 @@ export interface ConfigFlags { config?: string; adapter?: string; envfile?: stri
  * `--adapter mercure` without --config means the legacy environment variables alone (path undefined).
  */
 export function resolveConfig(flags: ConfigFlags): { path: string | undefined; adapter?: AdapterName } {
-  if (flags.envfile) process.loadEnvFile(flags.envfile);
+  if (flags.envfile) loadEnvFile(flags.envfile);
   if (flags.adapter && !(ADAPTERS as readonly string[]).includes(flags.adapter)) {
     throw new QsError('ERR_CLI_USAGE', `unrecognized config adapter: ${flags.adapter} (expected ${ADAPTERS.join(', ')})`);
   }
@@ -27,13 +28,20 @@ export function resolveConfig(flags: ConfigFlags): { path: string | undefined; a
   return { path, adapter: flags.adapter as AdapterName | undefined };
 }
 
+/** Loads `KEY=value` lines into process.env (--envfile). */
+export function loadEnvFile(path: string): void {
+  try { process.loadEnvFile(path); } catch (e) {
+    throw new QsError('ERR_CLI_USAGE', `reading envfile: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** Where persistent data lives (bolt's default mercure.db): $XDG_DATA_HOME/quicksilver or ~/.local/share/quicksilver. */
 export function dataDir(): string {
   const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
   return join(base, 'quicksilver');
 }
 
-/** JSON logs on stderr; level from QS_LOG_LEVEL (default info). */
+/** Caddy-shaped logs on stderr (see runtime/log.ts); level from QS_LOG_LEVEL (default info). */
 export function makeLogger(level?: string): Logger {
-  return pino({ level: level ?? process.env.QS_LOG_LEVEL ?? 'info', base: undefined }, pino.destination(2));
+  return processLogger(level ?? process.env.QS_LOG_LEVEL ?? 'info');
 }

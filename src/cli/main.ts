@@ -1,38 +1,50 @@
 /**
- * The quicksilver CLI: run, adapt, validate, fmt, reload, stop, jwt, version,
- * list-modules. Errors go to stderr with a non-zero exit.
+ * The quicksilver CLI, with Caddy's habits: `quicksilver <command> [flags]`,
+ * `--help` on every command (and `help <command>`), `Error: …` and exit 1 on
+ * an unknown command, a bad flag or a failure, never a stack trace.
  */
-import { parseArgs } from 'node:util';
-import { commands } from './commands.ts';
+import { flagsHelp, parseFlags } from './args.ts';
+import { commands, type Command } from './commands.ts';
 import { QsError } from '../host/errors.ts';
 
-const USAGE = `usage: quicksilver <command> [flags]
+function rootHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const list = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`).join('\n');
+  return `Quicksilver is a Mercure hub in a small Caddy-style server.\n\nUsage:\n  quicksilver <command> [flags]\n\nCommands:\n${list}\n\n`
+    + `Use "quicksilver <command> --help" for more about a command.\n`;
+}
 
-commands:
-  run        [--config F] [--adapter caddyfile|json] [--envfile F]   run in the foreground
-  adapt      [--config F] [--adapter A] [--pretty] [--validate] [--envfile F]   print the JSON config
-  validate   [--config F] [--adapter A] [--envfile F]   adapt and provision every module, without serving
-  fmt        [path|-] [--overwrite|-w] [--diff]   format a Caddyfile
-  reload     [--config F] [--adapter A] [--address ADDR] [--force]   send a new config to a running instance
-  stop       [--address ADDR]   stop a running instance through its admin endpoint
-  jwt        [--key K] [--alg A] [--publish T]... [--subscribe T]... [--payload JSON] [--ttl 1h]   mint a Mercure JWT
-  version    print the version
-  list-modules   print the registered module IDs`;
+function commandHelp(name: string, c: Command): string {
+  return `${c.summary}.${c.help ? `\n\n${c.help}` : ''}\n\nUsage:\n  quicksilver ${name}${c.usage ? ' ' + c.usage : ''}\n\nFlags:\n${flagsHelp(c.flags)}\n`;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') { process.stdout.write(USAGE + '\n'); return name ? 0 : 2; }
-  const cmd = commands[name];
-  if (!cmd) { process.stderr.write(`unknown command: ${name}\n\n${USAGE}\n`); return 2; }
-  const { values, positionals } = parseArgs({ args: rest, options: cmd.flags, allowPositionals: true, strict: true });
-  return cmd.run(values as Record<string, string | boolean | string[] | undefined>, positionals);
+  if (!name || name === '--help' || name === '-h') { process.stdout.write(rootHelp()); return 0; }
+  if (name === 'help') {
+    const c = rest[0] ? commands[rest[0]] : undefined;
+    if (rest[0] && !c) throw new QsError('ERR_CLI_USAGE', `unknown help topic "${rest[0]}"; run 'quicksilver --help' for the commands`);
+    process.stdout.write(c ? commandHelp(rest[0]!, c) : rootHelp());
+    return 0;
+  }
+  const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!cmd) throw new QsError('ERR_CLI_USAGE', `unknown command "${name}" for "quicksilver"\nRun 'quicksilver --help' for usage.`);
+  const { values, positionals, help } = parseFlags(rest, cmd.flags);
+  if (help) { process.stdout.write(commandHelp(name, cmd)); return 0; }
+  return cmd.run(values, positionals);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e: unknown) => {
-    const msg = e instanceof QsError || e instanceof TypeError ? e.message : (e as Error)?.stack ?? String(e);
-    process.stderr.write(`Error: ${msg}\n`);
-    process.exitCode = 1;
-  },
-);
+/** The last word of a failed command: a log entry for `run` (it writes only logs), else `Error: …`. */
+async function fail(e: unknown): Promise<void> {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (process.argv[2] === 'run') (await import('./common.ts')).makeLogger().error(msg);
+  else process.stderr.write(`Error: ${msg}\n`);
+  process.exitCode = 1;
+}
+
+// Output piped into a reader that stops early (`quicksilver fmt --diff | head`): stop quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); });
+// Whatever goes wrong, a person gets the message, not a stack trace.
+process.on('uncaughtException', (e) => { void fail(e).then(() => process.exit(1)); });
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, fail);

@@ -4,18 +4,22 @@
  * requests finish within the grace period, clean up, exit 0.
  * SIGHUP: reload the config file; a config that fails keeps the old one running.
  */
+import { unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { QsError } from '../host/errors.ts';
 import { adapterFor, loadConfigFile } from '../runtime/load-config.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { dataDir, makeLogger, resolveConfig } from './common.ts';
 import { banner } from './banner.ts';
 import { Supervisor, WORKER_ENV, joinWorkerGroup, workerConfig, workerCount, workerReady } from '../runtime/workers.ts';
+import { captureStderr } from '../host/log.ts';
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
 
 export async function runCommand(flags: Flags): Promise<number> {
   const { path, adapter } = resolveConfig(flags as { config?: string; adapter?: string; envfile?: string });
+  if (flags.environ) process.stdout.write((await import('./environ.ts')).environText());
   const log = makeLogger();
+  captureStderr(log);
   let stopping = false;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => { resolveDone = r; });
@@ -43,7 +47,7 @@ export async function runCommand(flags: Flags): Promise<number> {
     });
     initial.config = workerConfig(initial.config);
   } else {
-    for (const w of initial.warnings) log.warn({ file: w.file, line: w.line }, w.message);
+    for (const w of initial.warnings) log.warn({ adapter: adapter ?? 'caddyfile', file: w.file, line: w.line }, w.message);
     const count = workerCount(initial.config.workers);
     if (count > 1) group = new Supervisor({ log, dataDir: dataDir(), count, config: initial.config });
   }
@@ -69,16 +73,32 @@ export async function runCommand(flags: Flags): Promise<number> {
     }
     rt.group = group;
   }
-  for (const line of banner(initial.config)) process.stderr.write(line + '\n');
+  const hubLog = log.child({ logger: 'http.handlers.mercure' });
+  for (const e of banner(initial.config)) hubLog[e.level](e.fields, e.msg);
   if (process.send) process.send({ ready: true, admin: rt.adminAddress });
 
-  process.on('SIGHUP', () => {
+  if (typeof flags.pidfile === 'string') {
+    try { writeFileSync(flags.pidfile, `${process.pid}\n`); } catch (err) { log.error({ err, pidfile: flags.pidfile }, 'could not write the pidfile'); }
+  }
+
+  const reload = (why: string) => {
     try {
       const next = loadConfigFile(path, adapter);
-      rt.load(next.config).catch((err) => log.error({ err }, 'reload failed; the previous config keeps running'));
+      for (const w of next.warnings) log.warn({ adapter: adapter ?? 'caddyfile', file: w.file, line: w.line }, w.message);
+      rt.load(next.config).catch((err) => log.error({ err, reason: why }, 'reload failed; the previous config keeps running'));
     } catch (err) {
-      log.error({ err }, 'reload failed; the previous config keeps running');
+      log.error({ err, reason: why }, 'reload failed; the previous config keeps running');
     }
-  });
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  if (flags.watch && path) {
+    // As `caddy run --watch`: poll the file, reload when it changes.
+    watchFile(path, { interval: 1000 }, (cur, prev) => {
+      if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
+      log.info({ file: path }, 'config file changed; reloading');
+      reload('watch');
+    });
+    void done.then(() => unwatchFile(path));
+  }
   return done;
 }

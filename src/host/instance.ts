@@ -13,6 +13,8 @@ import {
 import type { UsagePool } from './usage-pool.ts';
 import { toMs } from './duration.ts';
 import { spanOf } from './span.ts';
+import { registerReloadMetrics } from './reload-metrics.ts';
+import { loggerName } from './log.ts';
 
 export interface InstanceDeps { log: Logger; pool: UsagePool; dataDir: string }
 
@@ -33,12 +35,13 @@ export class Instance {
     this.#deps = deps;
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
+    registerReloadMetrics(metrics);
     this.app = { metrics, registry: new Map() };
   }
 
   #context(id: string): ModuleContext {
     return {
-      log: this.#deps.log.child({ module: id }),
+      log: this.#deps.log.child({ logger: loggerName(id) }),
       signal: this.#abort.signal,
       pool: this.#deps.pool,
       load: (childId, cfg) => this.loadModule(childId, cfg),

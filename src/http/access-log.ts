@@ -15,6 +15,7 @@ import { ConfigError } from '../host/errors.ts';
 import type { UsagePool } from '../host/usage-pool.ts';
 import { stableKey } from '../host/usage-pool.ts';
 import { parseRange } from './ip.ts';
+import { consoleDestination, defaultFormat, type LogFormat } from '../host/log.ts';
 
 /** `writer` of a log: where lines go. */
 export interface LogWriterConfig { output?: 'stdout' | 'stderr' | 'discard' | 'file'; filename?: string; [k: string]: unknown }
@@ -27,7 +28,7 @@ export interface FieldFilterConfig {
   ipv6_cidr?: number;
   actions?: { type: 'replace' | 'hash' | 'delete'; parameter?: string; name?: string; value?: string }[];
 }
-/** `encoder`: json (default), console (written as JSON too), or filter wrapping another. */
+/** `encoder`: json, console, or filter wrapping another; none = console on a terminal, else json. */
 export interface LogEncoderConfig { format?: 'json' | 'console' | 'filter'; wrap?: LogEncoderConfig; fields?: Record<string, FieldFilterConfig> }
 /** What the `log` directive yields; the adapter adds `hosts` (server.logs is a list of these). */
 export interface AccessLogConfig {
@@ -123,7 +124,7 @@ function applyFilter(entry: Record<string, unknown>, path: string[], filter: Fil
 
 interface Writer { logger: Logger; destruct(): void }
 
-function openWriter(w: LogWriterConfig | undefined): Writer {
+function openWriter(w: LogWriterConfig | undefined, format: LogFormat): Writer {
   const output = w?.output ?? 'stderr';
   if (output === 'discard') {
     const logger = pino({ enabled: false });
@@ -135,6 +136,10 @@ function openWriter(w: LogWriterConfig | undefined): Writer {
     mkdirSync(dirname(w.filename), { recursive: true });
     dest = pino.destination({ dest: w.filename, append: true, sync: false, minLength: 0 });
   } else if (output === 'stdout' || output === 'stderr') {
+    if (format === 'console') {
+      const logger = pino({ base: null, timestamp: false, messageKey: 'msg', level: 'debug', formatters: { level: (label) => ({ level: label }) } }, consoleDestination(output === 'stdout' ? 1 : 2));
+      return { logger, destruct() {} };
+    }
     dest = pino.destination({ dest: output === 'stdout' ? 1 : 2, sync: false, minLength: 0 });
   } else {
     throw new ConfigError('ERR_CFG_UNKNOWN', undefined, `unknown log output '${String(output)}'`, { expected: 'stdout, stderr, discard or file' });
@@ -162,7 +167,7 @@ export class AccessLog {
 
   constructor(config: AccessLogConfig, serverName: string) {
     this.config = config;
-    this.loggerName = `http.log.access.${config.name ?? serverName}`;
+    this.loggerName = config.name === '' ? 'http.log.access' : `http.log.access.${config.name ?? serverName}`;
     this.logCredentials = config.log_credentials === true;
     this.#hosts = config.hosts?.length ? new Set(config.hosts.map((h) => h.toLowerCase())) : undefined;
     const level = (config.level ?? 'INFO').toLowerCase();
@@ -178,8 +183,22 @@ export class AccessLog {
   /** Opens (or shares) the writer. */
   async open(pool: UsagePool): Promise<void> {
     this.#pool = pool;
-    this.#key = 'http.access_log.writer:' + stableKey(this.config.writer ?? {});
-    this.#writer = await pool.loadOrNew(this.#key, () => openWriter(this.config.writer));
+    const format = this.format();
+    this.#key = `http.access_log.writer:${format}:` + stableKey(this.config.writer ?? {});
+    this.#writer = await pool.loadOrNew(this.#key, () => openWriter(this.config.writer, format));
+  }
+
+  /**
+   * `console` or `json`: the innermost encoder's format; without one, Caddy's
+   * default (console when the output is a terminal, runtime/log.ts).
+   */
+  format(): LogFormat {
+    let enc = this.config.encoder;
+    while (enc?.format === 'filter') enc = enc.wrap;
+    if (enc?.format === 'console' || enc?.format === 'json') return enc.format;
+    const out = this.config.writer?.output ?? 'stderr';
+    if (out !== 'stderr' && out !== 'stdout') return 'json';
+    return defaultFormat((out === 'stderr' ? process.stderr : process.stdout).isTTY);
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@ import { parseRanges } from './ip.ts';
 import { withAutoRedirects, type AutoHttpsConfig } from './auto-https.ts';
 import { acquireListener, type Listener, listenerKey, parseListenAddress } from './listener.ts';
 import { compileRoutes } from './routes.ts';
+import { type HttpMetricsConfig, ServerMetrics } from './metrics.ts';
 import { ServerRuntime } from './server.ts';
 import { TlsApp } from './tls/app.ts';
 
@@ -57,6 +58,8 @@ export interface HttpAppConfig {
   https_port?: number;
   grace_period?: string | number;
   shutdown_delay?: string | number;
+  /** Caddy's HTTP metrics (`caddy_http_*`), see metrics.ts. */
+  metrics?: HttpMetricsConfig;
   [k: string]: unknown;
 }
 
@@ -66,7 +69,7 @@ const SERVER_KEYS = new Set([
   'idle_timeout', 'keepalive_interval', 'max_header_bytes', 'listener_wrappers', 'strict_sni_host', 'metrics', 'name',
   'enable_full_duplex', 'log_credentials', '@span',
 ]);
-const APP_KEYS = new Set(['servers', 'http_port', 'https_port', 'grace_period', 'shutdown_delay', 'server_options', '@span']);
+const APP_KEYS = new Set(['servers', 'http_port', 'https_port', 'grace_period', 'shutdown_delay', 'server_options', 'metrics', '@span']);
 
 interface Built { name: string; config: ServerConfig; runtime: ServerRuntime; listeners: Listener[]; tls: boolean }
 
@@ -109,9 +112,15 @@ export class HttpApp implements App {
       const tp = config.trusted_proxies ?? global.trusted_proxies;
       const ranges = Array.isArray(tp) ? tp : tp?.ranges;
       const logs = (config.logs ?? []).map((l) => new AccessLog(l, name));
+      // Older Caddy JSON turns metrics on per server (`servers.X.metrics: {}`).
+      const metricsConfig = this.config.metrics ?? (config.metrics as HttpMetricsConfig | undefined);
+      const metrics = metricsConfig
+        ? new ServerMetrics(ctx.app.metrics, metricsConfig, name, siteHosts(config.routes ?? []), Array.isArray(config.tls_connection_policies))
+        : undefined;
+      if (metricsConfig?.otlp) ctx.log.warn('metrics otlp: pushing metrics over OTLP is not supported by this server; use the Prometheus endpoint');
       const runtime = new ServerRuntime({
         name,
-        routes: await compileRoutes(ctx, config.routes),
+        routes: await compileRoutes(ctx, config.routes, metrics && ((handler, run) => metrics.instrument(handler, run))),
         errors: config.errors?.routes?.length ? await compileRoutes(ctx, config.errors.routes) : undefined,
         logs,
         log: ctx.log.child({ server: name }),

@@ -8,6 +8,7 @@ import { HttpApp } from './app.ts';
 import { Encode } from './handlers/encode.ts';
 import { FileServer } from './handlers/file-server.ts';
 import { Headers } from './handlers/headers.ts';
+import { MetricsHandler } from './handlers/metrics.ts';
 import { Rewrite } from './handlers/rewrite.ts';
 import { StaticResponse } from './handlers/static-response.ts';
 import { Subroute } from './handlers/subroute.ts';
@@ -42,6 +43,7 @@ export function registerHttpModules(): void {
   m('http.handlers.rewrite', (cfg) => new Rewrite(cfg));
   m('http.handlers.encode', (cfg) => new Encode(cfg));
   m('http.handlers.file_server', (cfg) => new FileServer(cfg));
+  m('http.handlers.metrics', (cfg) => new MetricsHandler(cfg));
   m('http.handlers.reverse_proxy', (cfg) => new ReverseProxy(cfg));
   m('http.reverse_proxy.transport.http', (cfg) => new HttpTransport(cfg));
   m('http.handlers.rate_limit', (cfg) => new RateLimitHandler(cfg));

@@ -78,13 +78,17 @@ export function compose(handlers: HttpHandler[]): Chain {
   };
 }
 
-/** Compiles a route list into one chain. */
-export async function compileRoutes(ctx: ModuleContext, routes: RouteConfig[] | undefined): Promise<Chain> {
+/**
+ * Compiles a route list into one chain. `instrument` wraps each route's
+ * handler chain (the server's metrics, given the first handler's name).
+ */
+export async function compileRoutes(ctx: ModuleContext, routes: RouteConfig[] | undefined, instrument?: (handler: string, run: Chain) => Chain): Promise<Chain> {
   const compiled: CompiledRoute[] = [];
   for (const r of routes ?? []) {
+    const run = compose(await loadHandlers(ctx, r.handle ?? []));
     compiled.push({
       sets: await loadMatcherSets(ctx, r.match),
-      run: compose(await loadHandlers(ctx, r.handle ?? [])),
+      run: instrument ? instrument(r.handle?.[0]?.handler ?? '', run) : run,
       terminal: r.terminal === true,
       group: r.group || undefined,
     });

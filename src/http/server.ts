@@ -303,11 +303,18 @@ export class ServerRuntime {
         resp_headers: headerMap(res.getHeaders() as Record<string, string | string[] | number | undefined>, !l.logCredentials),
       };
     };
-    res.once('close', () => {
+    // Written once the response is handed to the socket ('finish', before the client can read its end, as
+    // Caddy logs once the handler returns), or when the exchange ends without it ('close': an aborted request).
+    let logged = false;
+    const logNow = () => {
+      if (logged) return;
+      logged = true;
       if (c.vars.get('log_skip') === true) return;
       const status = res.headersSent ? res.statusCode : 0;
       for (const l of logs) l.write(entryFor(l, status), status);
-    });
+    };
+    res.once('finish', logNow);
+    res.once('close', logNow);
     // A hijacked stream never closes its response: snapshot the entries now, finish them at close.
     if (c.req.method === 'GET') onHijack(res, () => {
       if (c.vars.get('log_skip') === true) return undefined;

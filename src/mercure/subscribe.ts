@@ -85,7 +85,7 @@ function closerFor(hub: HubRuntime): (sub: SseSubscriber) => void {
       sub.server?.delete(sub);
       hub.transport.unsubscribe(sub);
       if (sub.connected) hub.metrics.subscriberDisconnected();
-      hub.log.debug({ subscriber: sub.id, reason: sub.endReason }, 'Subscriber disconnected');
+      hub.log.info({ subscriber: sub.id, reason: sub.endReason }, 'Subscriber disconnected');
       void announce(hub, sub, false);
     };
     closers.set(hub, f);
@@ -135,5 +135,7 @@ export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubReq
   if (sub.open && c.streams) { sub.server = c.streams; c.streams.add(sub); }
   sub.connected = true;
   hub.metrics.subscriberConnected();
-  hub.log.debug({ subscriber: sub.id, topics }, 'New subscriber');
+  // As the reference hub: info, with the JWT's payload only when debug logs are on.
+  if (hub.log.isLevelEnabled('debug') && claims) hub.log.info({ subscriber: sub.id, topics, payload: claims.payload }, 'New subscriber');
+  else hub.log.info({ subscriber: sub.id, topics }, 'New subscriber');
 }

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { adaptText, type AdapterName } from './load-config.ts';
 import type { Runtime } from './runtime.ts';
 import { ADMIN_ROUTE_PREFIX, type AdminRoute } from '../host/services.ts';
+import { toCaddyJSON } from './caddy-json.ts';
 
 function sendJSON(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -62,7 +63,7 @@ export class AdminServer {
       const adapter: AdapterName = /caddyfile/i.test(req.headers['content-type'] ?? '') ? 'caddyfile' : 'json';
       try {
         const { config, warnings } = adaptText(body, adapter, 'Caddyfile');
-        if (path === '/adapt') return sendJSON(res, 200, { result: config, warnings });
+        if (path === '/adapt') return sendJSON(res, 200, { result: toCaddyJSON(config), warnings });
         await rt.load(config, req.headers['cache-control'] === 'must-revalidate');
         return sendJSON(res, 200, warnings.length ? { warnings } : {});
       } catch (e) {

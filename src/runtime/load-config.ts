@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import { adaptCaddyfile as adaptWithDirectives, type AdaptOptions, type Warning } from '../../directives/adapter.ts';
 import { QsError } from '../host/errors.ts';
 import { registerStandardModules } from './standard.ts';
+import { fromCaddyJSON } from './caddy-json.ts';
 import { adaptMercureLegacy, looksLegacy } from '../adapters/mercure-legacy/index.ts';
 
 export type AdapterName = 'caddyfile' | 'json' | 'mercure';
@@ -45,7 +46,8 @@ export function adaptText(text: string, adapter: AdapterName, file: string, env:
     try {
       const config = JSON.parse(text) as unknown;
       if (!config || typeof config !== 'object' || Array.isArray(config)) throw new Error('the config must be a JSON object');
-      return { config: config as Record<string, unknown>, warnings: [] };
+      const caddy = fromCaddyJSON(config as Record<string, unknown>);
+      return { config: caddy.config, warnings: caddy.warnings.map((message) => ({ file, line: 0, message })) };
     } catch (e) {
       throw new QsError('ERR_CFG_JSON', `${file}: ${(e as Error).message}`, { cause: e });
     }

@@ -11,6 +11,7 @@ import { AdminServer } from './admin.ts';
 import { Instance } from '../host/instance.ts';
 import { UsagePool } from '../host/usage-pool.ts';
 import { registerStandardModules } from './standard.ts';
+import { recordReload } from '../host/reload-metrics.ts';
 
 export interface RuntimeOptions { log: Logger; dataDir: string; onStop?: () => void }
 
@@ -44,6 +45,7 @@ export class Runtime {
   /** Loads config, replacing the running one. Identical configs are skipped unless force. Serialised. */
   load(config: Record<string, unknown>, force = false): Promise<void> {
     const next = this.#queue.then(() => this.#load(config, force));
+    next.then(() => recordReload(true), () => recordReload(false));
     this.#queue = next.catch(() => undefined);
     return next;
   }
@@ -89,9 +91,9 @@ export class Runtime {
     try {
       this.adminAddress = await admin.listen();
       this.admin = admin;
-      this.log.info({ address: this.adminAddress }, 'admin endpoint started');
+      this.log.info({ logger: 'admin', address: this.adminAddress }, 'admin endpoint started');
     } catch (err) {
-      this.log.error({ err, address: want }, 'admin endpoint could not start; continuing without it');
+      this.log.error({ logger: 'admin', err, address: want }, 'admin endpoint could not start; continuing without it');
     }
   }
 

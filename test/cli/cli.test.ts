@@ -93,6 +93,6 @@ test('version and unknown commands', async () => {
   const v = await cli(['version'], tmp({}));
   assert.match(v.stdout, /^quicksilver v\d+\.\d+\.\d+ \(node v24\./);
   const u = await cli(['nope'], tmp({}));
-  assert.equal(u.code, 2);
-  assert.match(u.stderr, /unknown command: nope/);
+  assert.equal(u.code, 1);
+  assert.match(u.stderr, /unknown command "nope" for "quicksilver"/);
 });

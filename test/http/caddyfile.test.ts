@@ -64,7 +64,7 @@ Disallow: /\`
   assert.equal(mercure.request.uri, '/.well-known/mercure?topic=x&authorization=REDACTED');
   assert.equal(mercure.status, 404);
   assert.equal(mercure.msg, 'handled request');
-  assert.equal(mercure.logger, 'http.log.access.srv0');
+  assert.equal(mercure.logger, 'http.log.access.log0');
   assert.equal(typeof mercure.duration, 'number');
 });
 
