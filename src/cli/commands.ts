@@ -30,10 +30,10 @@ export const configFlags: FlagSpecs = {
 };
 
 /** Adapter warnings, as Caddy logs them (level warn, with `adapter`, `file` and `line`). */
-async function printWarnings(w: LoadedConfig['warnings']): Promise<void> {
+async function printWarnings(w: LoadedConfig['warnings'], adapter = 'caddyfile'): Promise<void> {
   if (!w.length) return;
   const log = (await import('./common.ts')).makeLogger();
-  for (const x of w) log.warn({ adapter: 'caddyfile', file: x.file, line: x.line, ...(x.column ? { column: x.column } : {}) }, x.message);
+  for (const x of w) log.warn({ adapter, file: x.file, line: x.line, ...(x.column ? { column: x.column } : {}) }, x.message);
 }
 
 async function load(flags: Flags): Promise<LoadedConfig> {
@@ -111,8 +111,8 @@ export const commands: Record<string, Command> = {
       spans: { type: 'boolean', help: 'keep each module\'s source position ("@span"), which only quicksilver reads' },
     },
     async run(f) {
-      const { config, warnings } = await load(f);
-      await printWarnings(warnings);
+      const { config, warnings, adapter } = await load(f);
+      await printWarnings(warnings, adapter);
       if (f.validate) await provisionOnly(config);
       const { toCaddyJSON } = await import('../runtime/caddy-json.ts');
       const out = toCaddyJSON(config, { spans: f.spans === true });
@@ -125,8 +125,8 @@ export const commands: Record<string, Command> = {
     usage: '[--config F] [--adapter A] [--envfile F]',
     flags: configFlags,
     async run(f) {
-      const { config, warnings } = await load(f);
-      await printWarnings(warnings);
+      const { config, warnings, adapter } = await load(f);
+      await printWarnings(warnings, adapter);
       await provisionOnly(config);
       process.stdout.write('Valid configuration\n');
       return 0;
@@ -175,8 +175,8 @@ export const commands: Record<string, Command> = {
     usage: '[--config F] [--adapter A] [--address ADDR] [--force] [--envfile F]',
     flags: { ...configFlags, address: ADDRESS, force: { type: 'boolean', short: 'f', help: 'reload even if the config is unchanged' } },
     async run(f) {
-      const { config, warnings } = await load(f);
-      await printWarnings(warnings);
+      const { config, warnings, adapter } = await load(f);
+      await printWarnings(warnings, adapter);
       await adminRequest(adminAddress(f, config), '/load', JSON.stringify(config), {
         'Content-Type': 'application/json', ...(f.force ? { 'Cache-Control': 'must-revalidate' } : {}),
       });

@@ -41,7 +41,7 @@ export function dataDir(): string {
   return join(base, 'quicksilver');
 }
 
-/** Caddy-shaped logs on stderr (see runtime/log.ts); level from QS_LOG_LEVEL (default info). */
+/** Caddy-shaped logs on stderr (see host/log.ts); level from QS_LOG_LEVEL (default info). */
 export function makeLogger(level?: string): Logger {
   return processLogger(level ?? process.env.QS_LOG_LEVEL ?? 'info');
 }

@@ -47,7 +47,7 @@ export async function runCommand(flags: Flags): Promise<number> {
     });
     initial.config = workerConfig(initial.config);
   } else {
-    for (const w of initial.warnings) log.warn({ adapter: adapter ?? 'caddyfile', file: w.file, line: w.line }, w.message);
+    for (const w of initial.warnings) log.warn({ adapter: initial.adapter, file: w.file, line: w.line }, w.message);
     const count = workerCount(initial.config.workers);
     if (count > 1) group = new Supervisor({ log, dataDir: dataDir(), count, config: initial.config });
   }
@@ -84,7 +84,7 @@ export async function runCommand(flags: Flags): Promise<number> {
   const reload = (why: string) => {
     try {
       const next = loadConfigFile(path, adapter);
-      for (const w of next.warnings) log.warn({ adapter: adapter ?? 'caddyfile', file: w.file, line: w.line }, w.message);
+      for (const w of next.warnings) log.warn({ adapter: next.adapter, file: w.file, line: w.line }, w.message);
       rt.load(next.config).catch((err) => log.error({ err, reason: why }, 'reload failed; the previous config keeps running'));
     } catch (err) {
       log.error({ err, reason: why }, 'reload failed; the previous config keeps running');

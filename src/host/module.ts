@@ -34,7 +34,7 @@ export interface ModuleInfo<C extends ModuleConfig = ModuleConfig, M extends Mod
 
 /** What a module gets while provisioning. */
 export interface ModuleContext {
-  /** pino child logger bound to { logger: <Caddy's logger name for the module> } (runtime/log.ts). */
+  /** pino child logger bound to { logger: <Caddy's logger name for the module> } (host/log.ts). */
   log: Logger;
   /** Aborted when the config that owns this module is unloaded. */
   signal: AbortSignal;

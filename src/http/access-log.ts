@@ -190,7 +190,7 @@ export class AccessLog {
 
   /**
    * `console` or `json`: the innermost encoder's format; without one, Caddy's
-   * default (console when the output is a terminal, runtime/log.ts).
+   * default (console when the output is a terminal, host/log.ts).
    */
   format(): LogFormat {
     let enc = this.config.encoder;

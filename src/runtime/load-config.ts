@@ -32,7 +32,7 @@ export function adapterFor(path: string | undefined, adapter?: AdapterName): Ada
   return inferAdapter(path, text);
 }
 
-export interface LoadedConfig { config: Record<string, unknown>; warnings: Warning[] }
+export interface LoadedConfig { config: Record<string, unknown>; warnings: Warning[]; /** The adapter that read it (loadConfigFile). */ adapter?: AdapterName }
 
 /** Adapts a Caddyfile with every standard module, directive and transport registered. */
 export function adaptCaddyfile(text: string, opts: AdaptOptions): LoadedConfig {
@@ -60,11 +60,12 @@ export function adaptText(text: string, adapter: AdapterName, file: string, env:
 export function loadConfigFile(path: string | undefined, adapter?: AdapterName, env: Record<string, string | undefined> = process.env): LoadedConfig {
   if (path === undefined) {
     if (adapter !== 'mercure') throw new QsError('ERR_CLI_USAGE', 'cannot adapt config without config file (use --config)');
-    return adaptMercureLegacy(undefined, undefined, env);
+    return { ...adaptMercureLegacy(undefined, undefined, env), adapter };
   }
   let text: string;
   try { text = readFileSync(path, 'utf8'); } catch (e) {
     throw new QsError('ERR_CLI_USAGE', `reading config file: ${(e as Error).message}`, { cause: e });
   }
-  return adaptText(text, adapter ?? inferAdapter(path, text), path, env);
+  const used = adapter ?? inferAdapter(path, text);
+  return { ...adaptText(text, used, path, env), adapter: used };
 }

@@ -23,6 +23,11 @@ const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const run = promisify(execFile);
 const KEY = 'legacy-test-key-0123456789abcdef';
 
+/** What stderr says: the messages of its JSON log entries (plain lines kept as they are). */
+function logText(stderr: string): string {
+  return stderr.split('\n').map((l) => { try { return (JSON.parse(l) as { msg: string }).msg; } catch { return l; } }).join('\n');
+}
+
 /** process.env without any legacy variable (a stray DEBUG or ADDR must not change these tests), plus `env`. */
 function cleanEnv(env: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
@@ -176,7 +181,7 @@ describe('legacy configuration, adapt and errors', () => {
     });
     const r = await cli(['adapt', '--config', 'mercure.yaml'], dir, { ADDR: ':4000', HEARTBEAT_INTERVAL: '30s' });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /mercure\.yaml:1:7: addr: overridden by the environment variable ADDR/);
+    assert.match(r.stderr, /"adapter":"mercure","file":"mercure\.yaml","line":1,"column":7,"msg":"addr: overridden by the environment variable ADDR"/);
     const hub = { handler: 'mercure', publisher_jwt: { key: 'k', alg: 'HS256' }, subscriber_jwt: { key: 's', alg: 'HS512' },
       demo: true, heartbeat: '30s', dispatch_timeout: '0s', cors_origins: ['https://a.example', 'https://b.example'],
       cache: { size: 500 }, transport_url: 'bolt://updates.db?size=100' };
@@ -202,7 +207,7 @@ describe('legacy configuration, adapt and errors', () => {
     const r = await cli(['adapt', '--adapter', 'mercure'], dirWith({}), { PUBLISHER_JWT_KEY: 'p', ALLOW_ANONYMOUS: 'true', CERT_FILE: '/c.pem', KEY_FILE: '/k.pem', DEBUG: '1' });
     assert.equal(r.code, 0, r.stderr);
     const c = JSON.parse(r.stdout) as { logging: unknown; apps: { http: { servers: { srv0: Record<string, unknown> } }; tls: unknown } };
-    assert.deepEqual(c.logging, { level: 'DEBUG' });
+    assert.deepEqual(c.logging, { logs: { default: { level: 'DEBUG' } } });
     assert.deepEqual(c.apps.http.servers.srv0.listen, [':443']);
     assert.deepEqual(c.apps.http.servers.srv0.tls_connection_policies, [{}]);
     assert.deepEqual(c.apps.tls, { certificates: { load_files: [{ certificate: '/c.pem', key: '/k.pem' }] } });
@@ -212,24 +217,24 @@ describe('legacy configuration, adapt and errors', () => {
     const dir = dirWith({ 'mercure.yaml': 'jwt_kye: x\naddr: nowhere\nheartbeat_interval: 40\nallow_anonymous: yes\napps: {}\n' });
     const r = await cli(['run', '--config', 'mercure.yaml'], dir);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /mercure\.yaml:1:1: unknown configuration key "jwt_kye"; expected one of .*\(did you mean "jwt_key"\?\)/);
-    assert.match(r.stderr, /mercure\.yaml:3:21: "heartbeat_interval": 40 has no unit; expected a duration with a unit/);
-    assert.match(r.stderr, /mercure\.yaml:4:18: "allow_anonymous": "yes" is not a boolean/);
-    assert.match(r.stderr, /mercure\.yaml:5:1: unknown configuration key "apps": this looks like Caddy's JSON config \(load it with --adapter json\)/);
+    assert.match(logText(r.stderr), /mercure\.yaml:1:1: unknown configuration key "jwt_kye"; expected one of .*\(did you mean "jwt_key"\?\)/);
+    assert.match(logText(r.stderr), /mercure\.yaml:3:21: "heartbeat_interval": 40 has no unit; expected a duration with a unit/);
+    assert.match(logText(r.stderr), /mercure\.yaml:4:18: "allow_anonymous": "yes" is not a boolean/);
+    assert.match(logText(r.stderr), /mercure\.yaml:5:1: unknown configuration key "apps": this looks like Caddy's JSON config \(load it with --adapter json\)/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     const bad = await cli(['adapt', '--config', 'mercure.yaml'], dirWith({ 'mercure.yaml': 'jwt_key: k\nallow_anonymous: true\naddr: nowhere\n' }));
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /mercure\.yaml:3:7: "addr": "nowhere" is not a listen address; expected host:port or :port/);
+    assert.match(logText(bad.stderr), /mercure\.yaml:3:7: "addr": "nowhere" is not a listen address; expected host:port or :port/);
   });
 
   test('environment errors name the variable; a missing key says which variables set it', async () => {
     const r = await cli(['adapt', '--adapter', 'mercure'], dirWith({}), { JWT_KEY: 'k', ALLOW_ANONYMOUS: 'maybe', WRITE_TIMEOUT: '10 minutes' });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /environment variable ALLOW_ANONYMOUS: "maybe" is not a boolean/);
-    assert.match(r.stderr, /environment variable WRITE_TIMEOUT: "10 minutes" is not a duration/);
+    assert.match(logText(r.stderr), /environment variable ALLOW_ANONYMOUS: "maybe" is not a boolean/);
+    assert.match(logText(r.stderr), /environment variable WRITE_TIMEOUT: "10 minutes" is not a duration/);
     const none = await cli(['adapt', '--adapter', 'mercure'], dirWith({}));
     assert.equal(none.code, 1);
-    assert.match(none.stderr, /one of "jwt_key" or "publisher_jwt_key" must be set \(environment variables JWT_KEY, PUBLISHER_JWT_KEY\)/);
+    assert.match(logText(none.stderr), /one of "jwt_key" or "publisher_jwt_key" must be set \(environment variables JWT_KEY, PUBLISHER_JWT_KEY\)/);
   });
 
   test('a Caddy JSON config named mercure.json stays JSON', async () => {

@@ -11,7 +11,7 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
+import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 import { registerAllDirectives } from '../../directives/index.ts';
 import { withAutoRedirects } from '../../src/http/auto-https.ts';
 import type { RouteConfig } from '../../src/http/handler.ts';

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
+import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 import { ConfigErrors } from '../../src/host/errors.ts';
 import { startCaddyfile } from '../helpers/caddyfile-server.ts';
 import { freePort, startHub } from '../helpers/hub-process.ts';

@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
+import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 import { registerAllDirectives } from '../../directives/index.ts';
 import { Instance } from '../../src/host/instance.ts';
 import { UsagePool } from '../../src/host/usage-pool.ts';

@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { adaptCaddyfile } from '../../directives/adapter.ts';
+import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 import { fromCaddyJSON, stripSpans, toCaddyJSON } from '../../src/runtime/caddy-json.ts';
 import { caddyProblems } from '../helpers/caddy-schema.ts';
 import { freePort, startHub } from '../helpers/hub-process.ts';

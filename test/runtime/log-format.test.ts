@@ -89,7 +89,7 @@ test('an error field is logged as its message under `error`, as Caddy does', asy
 
 test('Node warnings and libraries\' console.error/warn become log entries', async () => {
   const script = `
-    import { processLogger, captureStderr } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'runtime', 'log.ts'))};
+    import { processLogger, captureStderr } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'host', 'log.ts'))};
     captureStderr(processLogger('info', 'json'));
     process.emitWarning('something is deprecated', 'DeprecationWarning', 'DEP0999');
     console.error('[ioredis] Unhandled error event:', 'ECONNREFUSED');
