@@ -7,6 +7,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# Broker jars (Kafka, Pulsar) download in the background while npm ci and tsc run;
+# the broker tests wait for them through the same lock (scripts/brokers.sh).
+if command -v mvn >/dev/null; then
+  mkdir -p "$root/.cache"
+  bash "$root/scripts/brokers.sh" fetch >/dev/null 2>"$root/.cache/brokers-fetch.log" &
+fi
 node="$("$root/scripts/node24.sh")"
 export PATH="$(dirname "$node"):$PATH"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
