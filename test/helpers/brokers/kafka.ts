@@ -257,3 +257,18 @@ export async function startKafka(options: KafkaBrokerOptions = {}): Promise<Kafk
 export function kafkaSkipReason(): Promise<string | undefined> {
   return jvmSkipReason();
 }
+
+let topics = 0;
+/** A topic name no other test uses. */
+export function topicName(prefix = 'mercure'): string {
+  return `${prefix}-${process.pid}-${++topics}`;
+}
+
+/** One broker per test file: started on first use, destroyed when the file ends (register with after()). */
+export function lazyKafka(options: KafkaBrokerOptions = {}): { get(): Promise<KafkaBroker>; destroy(): Promise<void> } {
+  let p: Promise<KafkaBroker> | undefined;
+  return {
+    get: () => (p ??= startKafka(options)),
+    destroy: async () => { if (p) await (await p.catch(() => undefined))?.destroy(); },
+  };
+}
