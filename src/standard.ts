@@ -9,6 +9,7 @@ import { registerMercureModules } from './mercure/modules.ts';
 import { registerPubsubModules } from './pubsub/modules.ts';
 import { registerPostgresTransport } from './pubsub/postgres-module.ts';
 import { registerRedisTransport } from './pubsub/redis-module.ts';
+import { registerKafkaTransport } from './transports/kafka/register-legacy.ts';
 import { registerTransportUrlScheme } from './mercure/transport-loader.ts';
 
 let done = false;
@@ -23,6 +24,7 @@ export function registerStandardModules(): void {
   registerPubsubModules(registerModule);
   registerPostgresTransport(registerModule, registerTransportUrlScheme);
   registerRedisTransport(registerModule, registerTransportUrlScheme);
+  registerKafkaTransport(registerModule, registerTransportUrlScheme);
   // --- redis storage, rate_limit ---
   registerRedisStorageAndRateLimitModules();
 }
