@@ -159,14 +159,11 @@ export class KafkaBackend implements Backend {
         if (anchor === undefined) return { found: false, lastSeq: end };
         from = anchor + 1n;
       }
-      let stopped = false;
       const next = await this.#cmd.read(from, end, (r) => {
         const u = this.#decode(r);
-        if (!u) return;
-        if (visit(u, r.offset + 1n) === false) { stopped = true; return false; }
+        if (u && visit(u, r.offset + 1n) === false) return false;
       });
       // seq of the last record covered: everything in [from, next) was visited (or skipped as foreign).
-      void stopped;
       return { found: true, lastSeq: next > from ? next : from };
     } catch (err) {
       throw unavailable(err, 'cannot read the history');

@@ -9,8 +9,9 @@
  * and `floor` (the first offset the index fully covers) moves up. An ID first
  * seen again keeps its oldest offset (the contract's anchor rule).
  *
- * Memory: one Map entry per ID (the ID string plus a number); measured by
- * bench/kafka-index.ts (see the README for the figures).
+ * Memory: one Map entry per ID (the ID string plus a number), about 95 bytes
+ * for a 45-character ID: 89.5 MB for 1,000,000 IDs, 9.9 MB for the default
+ * 100,000 (bench/kafka-index.ts; README "kafka").
  *
  * Fallback for an ID the index does not hold, when records older than
  * `floor` are still retained: a scan of [log start, floor) — narrowed, for a
