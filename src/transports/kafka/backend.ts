@@ -56,6 +56,8 @@ export interface KafkaBackendOptions {
   log?: Logger;
 }
 
+/** How long a history request waits for the start-up read of the retained history. */
+const CATCH_UP_WAIT_MS = 30_000;
 /** Fetch size per request of the catch-up and history reads. */
 const READ_BYTES = 8 << 20;
 /** Scan window before a v7 ID's time, for the fallback lookup (clock skew between publisher and broker). */
@@ -148,8 +150,7 @@ export class KafkaBackend implements Backend {
 
   async history(afterId: string, visit: (update: Update, seq: bigint) => boolean | void): Promise<HistoryResult> {
     this.#usable();
-    await this.#caughtUp;
-    this.#usable();
+    await this.#waitCaughtUp();
     try {
       const { start, end } = await this.#cmd.bounds();
       this.#index.trim(start);
@@ -319,6 +320,18 @@ export class KafkaBackend implements Backend {
       this.options.log?.warn({ err: describeError(err), offset: String(r.offset) }, 'kafka transport: skipping a record that is not a Mercure update');
       return undefined;
     }
+  }
+
+  /** History waits for the start-up read that fills the index, bounded: a broker lost meanwhile gives a 503. */
+  async #waitCaughtUp(): Promise<void> {
+    const timer = new AbortController();
+    try {
+      await Promise.race([this.#caughtUp, delay(CATCH_UP_WAIT_MS, undefined, { signal: timer.signal }).catch(() => {})]);
+    } finally {
+      timer.abort();
+    }
+    this.#usable();
+    if (this.#next < this.#liveFrom) throw new QsError('ERR_TRANSPORT_UNAVAILABLE', 'kafka transport: still reading the retained history at start; retry shortly');
   }
 
   #resetCatchUp(): void {
