@@ -56,6 +56,10 @@ export interface KafkaBackendOptions {
   log?: Logger;
 }
 
+/** Most bytes of record values per produce request. */
+const BATCH_BYTES = 1 << 20;
+const CONTENT_TYPE_KEY = Buffer.from('content-type');
+const CONTENT_TYPE_VALUE = Buffer.from(CONTENT_TYPE);
 /** How long a history request waits for the start-up read of the retained history. */
 const CATCH_UP_WAIT_MS = 30_000;
 /** Fetch size per request of the catch-up and history reads. */
@@ -84,6 +88,9 @@ export class KafkaBackend implements Backend {
   #markCaughtUp: () => void = () => {};
   #up = false;
   #lastError: unknown;
+  /** Publishes waiting for the produce request in flight. */
+  #queue: { key: Buffer; value: Buffer; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #sending = false;
   readonly #closed = new AbortController();
   #loop: Promise<void> | undefined;
 
@@ -132,20 +139,40 @@ export class KafkaBackend implements Backend {
     this.#loop = this.#readLoop();
   }
 
-  async publish(update: Update): Promise<void> {
-    this.#usable();
-    try {
-      await this.#producer.send({
-        messages: [{
-          topic: this.options.topic, partition: 0, key: Buffer.from(update.id), value: encodeValue(update),
-          headers: new Map([[Buffer.from('content-type'), Buffer.from(CONTENT_TYPE)]]),
-        }],
-        acks: -1,
-      });
-    } catch (err) {
-      if (this.#closed.signal.aborted) throw new QsError('ERR_TRANSPORT_CLOSED', 'kafka transport is closed');
-      throw unavailable(err, 'cannot publish');
+  /**
+   * Appends the update. Publishes that arrive while a produce request is in
+   * flight are sent together in the next one (one record batch, in arrival
+   * order): one round trip per batch instead of per update.
+   */
+  publish(update: Update): Promise<void> {
+    try { this.#usable(); } catch (err) { return Promise.reject(err); }
+    const value = encodeValue(update);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ key: Buffer.from(update.id), value, resolve, reject });
+      if (!this.#sending) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#sending = true;
+    while (this.#queue.length > 0) {
+      // Up to BATCH_BYTES per request (a single larger record goes alone).
+      let n = 0, bytes = 0;
+      while (n < this.#queue.length && (n === 0 || bytes + this.#queue[n]!.value.length <= BATCH_BYTES)) bytes += this.#queue[n++]!.value.length;
+      const batch = this.#queue.splice(0, n);
+      try {
+        if (this.#closed.signal.aborted) throw new QsError('ERR_TRANSPORT_CLOSED', 'kafka transport is closed');
+        await this.#producer.send({
+          messages: batch.map((p) => ({ topic: this.options.topic, partition: 0, key: p.key, value: p.value, headers: new Map([[CONTENT_TYPE_KEY, CONTENT_TYPE_VALUE]]) })),
+          acks: -1,
+        });
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        const e = this.#closed.signal.aborted ? new QsError('ERR_TRANSPORT_CLOSED', 'kafka transport is closed') : unavailable(err, 'cannot publish');
+        for (const p of batch) p.reject(e);
+      }
     }
+    this.#sending = false;
   }
 
   async history(afterId: string, visit: (update: Update, seq: bigint) => boolean | void): Promise<HistoryResult> {
