@@ -15,6 +15,11 @@
  * that closes cleanly drops out as soon as the tombstone is read. Entries read
  * at start age by the record's timestamp; live ones by the time they arrived,
  * so clocks need not agree for live entries.
+ *
+ * A node that died leaves its last record behind. So that the topic does not
+ * keep one record per process ever started, any node that has not heard from
+ * a node for SWEEP_FACTOR × its TTL writes a tombstone for it (idempotent;
+ * compaction then drops both).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Producer } from '@platformatic/kafka';
@@ -24,6 +29,8 @@ import { OffsetOutOfRangeError, type TopicLog } from './log.ts';
 
 export const HEARTBEAT_MS = 5_000;
 export const TTL_MS = 15_000;
+/** Silent for this many TTLs: a dead node's record is tombstoned. */
+export const SWEEP_FACTOR = 4;
 /** Delay before writing after a join/leave, so a burst of subscribers costs one record. */
 const COALESCE_MS = 20;
 
@@ -66,7 +73,7 @@ export class KafkaPresence implements PresenceBackend {
     const now = Date.now();
     this.#next = await this.#log.read(start, end, (r) => this.#apply(r.key, r.value, Math.min(now, Number(r.timestamp))));
     await this.#write();
-    this.#timer = setInterval(() => this.#schedule(0), this.#heartbeatMs);
+    this.#timer = setInterval(() => { this.#schedule(0); void this.#sweep(); }, this.#heartbeatMs);
     this.#timer.unref();
     this.#loop = this.#follow();
   }
@@ -106,6 +113,18 @@ export class KafkaPresence implements PresenceBackend {
       await this.#producer.send({ messages: [{ topic: this.#log.topic, key: Buffer.from(this.nodeId), value: undefined, partition: 0 }], acks: -1 });
     } catch { /* broker down: the entry expires after its TTL */ }
     await this.#loop?.catch(() => {});
+  }
+
+  /** Tombstones the records of nodes silent for SWEEP_FACTOR × their TTL. */
+  async #sweep(): Promise<void> {
+    const now = Date.now();
+    const dead = [...this.#nodes].filter(([node, e]) => node !== this.nodeId && now - e.seen > SWEEP_FACTOR * e.ttl).map(([node]) => node);
+    if (dead.length === 0 || this.#closed.signal.aborted) return;
+    for (const node of dead) this.#nodes.delete(node);
+    try {
+      await this.#producer.send({ messages: dead.map((node) => ({ topic: this.#log.topic, key: Buffer.from(node), value: undefined, partition: 0 })), acks: -1 });
+      this.#logger?.info({ nodes: dead }, 'kafka transport: removed the presence records of nodes silent for too long');
+    } catch { /* the next sweep (of whichever node) retries */ }
   }
 
   #schedule(ms: number): void {

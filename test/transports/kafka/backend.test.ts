@@ -106,3 +106,36 @@ test('presence: every node lists every node\'s subscribers; a closed node\'s lea
     await Promise.all([a.close(), b.close()]);
   }
 });
+
+test('presence: a silent node\'s subscribers expire after its TTL, then its record is tombstoned', { skip }, async () => {
+  const k = await broker.get();
+  const topic = topicName('ghost');
+  // Heartbeat (and sweep) every 200 ms, so the sweep runs soon after the ghost's 4 × TTL.
+  const live = await openFanout(backendOptions({ addresses: [k.address], topic }, { presence: { heartbeatMs: 200 } }));
+  const { Producer } = await import('@platformatic/kafka');
+  const producer = new Producer({ clientId: 'ghost', bootstrapBrokers: [k.address] } as ConstructorParameters<typeof Producer>[0]);
+  try {
+    // A node that wrote one heartbeat (TTL 1 s) and died: no tombstone.
+    const ghost = { id: 'urn:ghost:1', topics: [BOOK] };
+    await producer.send({ messages: [{ topic: `${topic}-presence`, partition: 0, key: Buffer.from('ghost-node'), value: Buffer.from(JSON.stringify({ node: 'ghost-node', at: Date.now(), ttl: 1000, subscribers: [ghost] })) }] });
+    const ids = async () => (await live.subscribers()).subscribers.map((s) => s.id);
+    await eventually(async () => (await ids()).includes(ghost.id), 'the ghost node\'s subscriber is listed');
+    const heard = Date.now();
+    await eventually(async () => !(await ids()).includes(ghost.id), 'the ghost expires', 5_000);
+    assert.ok(Date.now() - heard < 3_000, 'gone about one TTL after it was heard');
+    // The sweep tombstones its record: the last record keyed ghost-node has no value.
+    const { TopicLog, newConsumer } = await import('../../../src/transports/kafka/log.ts');
+    await eventually(async () => {
+      const log = new TopicLog(newConsumer({ clientId: 'check', bootstrapBrokers: [k.address] }, 'check'), `${topic}-presence`);
+      try {
+        const { start, end } = await log.bounds();
+        let last: Buffer | null | undefined;
+        await log.read(start, end, (r) => { if (r.key?.toString() === 'ghost-node') last = r.value; });
+        return last === null;
+      } finally { await log.consumer.close(true); }
+    }, 'a tombstone for the dead node', 10_000);
+  } finally {
+    await producer.close();
+    await live.close();
+  }
+});
