@@ -18,7 +18,7 @@ import { childPids, listensOn, raiseFdLimit, type FdLimit } from './proc.ts';
 import { isLoopbackAddress, LoopbackError } from './loopback.ts';
 
 /** Transports the generated Caddyfile knows how to configure. */
-export const TRANSPORTS = ['local', 'bolt', 'redis', 'postgres'] as const;
+export const TRANSPORTS = ['local', 'bolt', 'redis', 'postgres', 'kafka'] as const;
 /** One of TRANSPORTS. */
 export type TransportName = (typeof TRANSPORTS)[number];
 
@@ -89,6 +89,7 @@ export function hubCaddyfile(port: number, dir: string, o: SpawnOptions): string
     case 'bolt': transport = `transport bolt {\n\t\t\tpath ${word(join(dir, 'hub.db'))}\n\t\t}`; break;
     case 'redis': transport = redisBlock(brokerUrl(o), o.stream ?? 'quicksilver-bench'); break;
     case 'postgres': transport = `transport postgres {\n\t\t\turl ${word(brokerUrl(o).href)}\n\t\t}`; break;
+    case 'kafka': transport = kafkaBlock(brokerUrl(o), o.stream ?? 'quicksilver-bench'); break;
   }
   const extra = (o.directives ?? []).map((d) => `\t\t${d}\n`).join('');
   const workers = (o.workers ?? 1) > 1 ? `\tworkers ${o.workers}\n` : '';
@@ -110,6 +111,13 @@ function redisBlock(url: URL, defaultStream: string): string {
   if (url.username) lines.push(`username ${word(decodeURIComponent(url.username))}`);
   if (url.password) lines.push(`password ${word(decodeURIComponent(url.password))}`);
   return `transport redis {\n${lines.map((l) => `\t\t\t${l}\n`).join('')}\t\t}`;
+}
+
+/** The kafka transport block for `kafka://host:port[/topic]` (each hub generates its own consumer group). */
+function kafkaBlock(url: URL, defaultTopic: string): string {
+  if (url.protocol !== 'kafka:' || !url.port) throw new Error('--transport-url for kafka must be kafka://host:port[/topic]');
+  const topic = decodeURIComponent(url.pathname.slice(1)) || defaultTopic;
+  return `transport kafka {\n\t\t\taddress ${url.hostname}:${url.port}\n\t\t\ttopic ${word(topic)}\n\t\t}`;
 }
 
 /** Starts a hub and resolves once it answers HTTP on its hub path. */

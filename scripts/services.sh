@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite talks to, when they are missing:
 # Redis (also for Redis Cluster), Valkey, PostgreSQL, php-fpm (with Symfony's Mercure
-# component) and Chromium.
+# component), Chromium, and Java + Maven for the Kafka and Pulsar brokers.
 # Valkey is not in Debian 12's main archive; its valkey-tools package (8.x, whose
 # multi-call binary is also the server) comes from Debian's own bookworm-backports.
 # The tests start their own instances on free ports in temporary directories.
@@ -13,6 +13,9 @@ ls /usr/sbin/php-fpm* >/dev/null 2>&1 || need+=(php-fpm)
 # Symfony's Mercure component, for the PHP app that publishes through it (test/php).
 [ -d /usr/share/php/Symfony/Component/Mercure ] || need+=(php-symfony-mercure)
 command -v chromium >/dev/null || need+=(chromium)
+# JVM brokers (Kafka, Pulsar) run from Maven Central jars: a JDK >= 17 and Maven.
+command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || need+=(maven)
 backports=""
 if ! ls /usr/bin/valkey-server /usr/bin/valkey-check-rdb >/dev/null 2>&1; then
   if grep -q '^VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null; then

@@ -13,6 +13,7 @@ import { localTransport } from '../transports/local/index.ts';
 import { boltTransport } from '../transports/bolt/index.ts';
 import { redisTransport } from '../transports/redis/index.ts';
 import { postgresTransport } from '../transports/postgres/index.ts';
+import { kafkaTransport } from '../transports/kafka/index.ts';
 import { channelTransportModule } from '../transports/channel/index.ts';
 import { registerPhpModules } from '../php/modules.ts';
 
@@ -22,6 +23,7 @@ export const TRANSPORTS: readonly TransportDescriptor<any>[] = [
   boltTransport,
   redisTransport,
   postgresTransport,
+  kafkaTransport,
 ];
 
 let done = false;

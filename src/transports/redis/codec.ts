@@ -4,6 +4,7 @@
  */
 import type { Update } from '../core/contract.ts';
 import { decodeBytes, encodeString } from '../core/byte-string.ts';
+import { decodeUpdateJson, encodeUpdateJson } from '../core/update-json.ts';
 
 /** Entry field holding the JSON encoding (the default; readable by third parties). */
 export const JSON_FIELD = 'update';
@@ -13,24 +14,9 @@ export const BINARY_FIELD = 'bin';
 const BINARY_VERSION = 1;
 const FLAG_PRIVATE = 1;
 
-/**
- * Encodes an update as stream entry fields ([name, value]).
- * JSON keys follow Mercure's own JSON of an update (what its bolt transport
- * stores), so tools written for Mercure's stored updates read ours too.
- */
+/** Encodes an update as stream entry fields ([name, value]): Mercure's JSON (core/update-json.ts), or our binary form. */
 export function encodeUpdate(u: Update, binary: boolean): [string, string | Buffer] {
-  if (binary) return [BINARY_FIELD, encodeBinary(u)];
-  const json = JSON.stringify({
-    ID: u.id, Topics: u.topics, Data: u.data, Private: u.private, Type: u.type ?? '', Retry: 0,
-  });
-  // Retry is a uint64: written as its exact digits (JSON.stringify cannot write a bigint). It is the last key.
-  return [JSON_FIELD, u.retry ? json.slice(0, -2) + String(u.retry) + '}' : json];
-}
-
-/** JSON.parse reviver: a Retry above 2^53 is read from its digits, exactly. */
-function exactRetry(this: unknown, key: string, value: unknown, context?: { source?: string }): unknown {
-  if (key === 'Retry' && typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^\d+$/.test(context.source)) return BigInt(context.source);
-  return value;
+  return binary ? [BINARY_FIELD, encodeBinary(u)] : [JSON_FIELD, encodeUpdateJson(u)];
 }
 
 /**
@@ -44,19 +30,11 @@ export function decodeEntry(fields: (Buffer | string)[]): Update | undefined {
     const name = fields[i]!.toString();
     const value = fields[i + 1]!;
     if (name === BINARY_FIELD) return decodeBinary(Buffer.isBuffer(value) ? value : Buffer.from(value, 'latin1'));
-    if (name === JSON_FIELD) return decodeJson(value.toString());
+    if (name === JSON_FIELD) return decodeUpdateJson(value.toString());
   }
   return undefined;
 }
 
-function decodeJson(text: string): Update | undefined {
-  const o = JSON.parse(text, exactRetry as (key: string, value: unknown) => unknown) as Record<string, unknown>;
-  if (typeof o.ID !== 'string' || !Array.isArray(o.Topics) || typeof o.Data !== 'string') return undefined;
-  const u: Update = { id: o.ID, topics: o.Topics.map(String), data: o.Data, private: o.Private === true };
-  if (typeof o.Type === 'string' && o.Type !== '') u.type = o.Type;
-  if ((typeof o.Retry === 'number' || typeof o.Retry === 'bigint') && o.Retry > 0) u.retry = o.Retry;
-  return u;
-}
 
 /*
  * Binary layout, version 1 (all integers unsigned LEB128 varints, strings UTF-8
