@@ -9,6 +9,7 @@ import { registerRedisStorageAndRateLimit } from './rate-limit.ts';
 import { registerMercureDirective } from './mercure.ts';
 import { registerPostgresTransportDirective } from './transports/postgres.ts';
 import { registerRedisTransportDirective } from './transports/redis.ts';
+import { registerPulsarTransportDirective } from '../src/transports/pulsar/register-legacy.ts';
 
 let done = false;
 
@@ -22,6 +23,7 @@ export function registerAllDirectives(): void {
   registerMercureDirective();
   registerPostgresTransportDirective();
   registerRedisTransportDirective();
+  registerPulsarTransportDirective();
   // --- redis storage, rate_limit ---
   registerRedisStorageAndRateLimit();
   // --- php_server / php_fastcgi ---

@@ -10,6 +10,7 @@ import { registerPubsubModules } from './pubsub/modules.ts';
 import { registerPostgresTransport } from './pubsub/postgres-module.ts';
 import { registerRedisTransport } from './pubsub/redis-module.ts';
 import { registerTransportUrlScheme } from './mercure/transport-loader.ts';
+import { registerPulsarTransport } from './transports/pulsar/register-legacy.ts';
 
 let done = false;
 
@@ -23,6 +24,7 @@ export function registerStandardModules(): void {
   registerPubsubModules(registerModule);
   registerPostgresTransport(registerModule, registerTransportUrlScheme);
   registerRedisTransport(registerModule, registerTransportUrlScheme);
+  registerPulsarTransport(registerModule, registerTransportUrlScheme);
   // --- redis storage, rate_limit ---
   registerRedisStorageAndRateLimitModules();
 }
