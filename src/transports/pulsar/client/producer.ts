@@ -11,7 +11,7 @@ import type { Connection, Handler } from './connection.ts';
 import { brokerError } from './connection.ts';
 import { PulsarError } from './errors.ts';
 import { idFromProto, type MessageId } from './message-id.ts';
-import { fromBig, T, toBig } from './proto.ts';
+import { fromBig, SingleMessageMetadata, T, toBig } from './proto.ts';
 import type { Frame } from './frame.ts';
 
 export interface ProducerOptions {
@@ -95,6 +95,35 @@ export class Producer implements Handler {
         reject(err);
         return;
       }
+      this.#pending.set(seq, { resolve, reject });
+    });
+  }
+
+  /**
+   * Sends several messages as ONE batch entry (num_messages_in_batch): they
+   * share a ledger entry and get ids with batch indexes 0…n-1. Resolves with the entry's id.
+   */
+  sendBatch(msgs: OutgoingMessage[]): Promise<MessageId> {
+    if (this.#closed) return Promise.reject(new PulsarError('Closed', 'producer closed'));
+    if (!this.#ready || !this.#conn) return Promise.reject(new PulsarError('Disconnected', `producer on ${this.options.topic} is reconnecting`));
+    const parts: Buffer[] = [];
+    for (const m of msgs) {
+      const single: Record<string, unknown> = { payload_size: m.payload.length, properties: Object.entries(m.properties ?? {}).map(([key, value]) => ({ key, value })) };
+      if (m.key !== undefined) single.partition_key = m.key;
+      const meta = SingleMessageMetadata.encode(SingleMessageMetadata.fromObject(single)).finish();
+      const size = Buffer.allocUnsafe(4);
+      size.writeUInt32BE(meta.length, 0);
+      parts.push(size, Buffer.from(meta), Buffer.from(m.payload));
+    }
+    const seq = this.#seq;
+    this.#seq += BigInt(msgs.length);
+    const metadata = {
+      producer_name: this.#name, sequence_id: fromBig(seq), publish_time: fromBig(BigInt(Date.now())), num_messages_in_batch: msgs.length,
+    };
+    return new Promise((resolve, reject) => {
+      try {
+        this.#conn!.sendPayload({ type: T.SEND, send: { producer_id: fromBig(this.#id), sequence_id: fromBig(seq), num_messages: msgs.length } }, metadata, Buffer.concat(parts));
+      } catch (err) { reject(err); return; }
       this.#pending.set(seq, { resolve, reject });
     });
   }
