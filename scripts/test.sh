@@ -9,6 +9,16 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 node="$("$root/scripts/node24.sh")"
 export PATH="$(dirname "$node"):$PATH"
+# Pulsar broker jars: fetched from Maven Central in the background while npm ci
+# and tsc run (test/helpers/brokers/pulsar.ts waits on the same lock directory).
+pulsar_lib=.cache/brokers/pulsar-4.2.4/lib
+if [ ! -d "$pulsar_lib" ] && command -v mvn >/dev/null && mkdir -p .cache/brokers && mkdir "$pulsar_lib.lock" 2>/dev/null; then
+  ( rm -rf "$pulsar_lib.tmp"
+    mvn -B -q -f tools/brokers/pulsar/pom.xml org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      -DincludeScope=runtime "-DoutputDirectory=$root/$pulsar_lib.tmp" >.cache/brokers/pulsar-fetch.log 2>&1 \
+      && mv "$pulsar_lib.tmp" "$pulsar_lib"
+    rmdir "$pulsar_lib.lock" ) &
+fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
