@@ -8,6 +8,7 @@
  * stop()/start() keep the ports and the data dir, for outage tests.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, rmSync, renameSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -79,6 +80,17 @@ const LOG4J = `<?xml version="1.0" encoding="UTF-8"?>
 export interface PulsarBrokerOptions {
   /** Extra standalone.conf lines (key=value). */
   conf?: Record<string, string | number | boolean>;
+  /** Also serve TLS (`urlTls`) with this certificate and key (PEM files). */
+  tls?: { cert: string; key: string; ca: string };
+  /** Require token authentication: JWTs signed HS256 with this secret (≥ 32 bytes); `adminToken` is a superuser's. */
+  tokenSecret?: Buffer;
+}
+
+/** An HS256 JWT with `sub` (Pulsar's token role). */
+export function pulsarToken(secret: Buffer, sub: string): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub })}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
 
 /** One standalone broker. `url` = pulsar://127.0.0.1:<port>, `adminUrl` = http://127.0.0.1:<web port>. */
@@ -87,6 +99,10 @@ export class PulsarBroker {
   readonly port: number;
   readonly webPort: number;
   readonly bookiePort: number;
+  /** Set when the broker serves TLS. */
+  tlsPort: number | undefined;
+  /** A superuser token when the broker requires authentication. */
+  adminToken: string | undefined;
   #proc: ChildProcess | undefined;
   #log: string[] = [];
 
@@ -98,6 +114,7 @@ export class PulsarBroker {
   }
 
   get url(): string { return `pulsar://127.0.0.1:${this.port}`; }
+  get urlTls(): string { return `pulsar+ssl://127.0.0.1:${this.tlsPort}`; }
   get adminUrl(): string { return `http://127.0.0.1:${this.webPort}`; }
   get running(): boolean { return this.#proc !== undefined; }
 
@@ -121,6 +138,20 @@ export class PulsarBroker {
       topicLevelPoliciesEnabled: false,
       ...opts.conf,
     };
+    if (opts.tls) {
+      b.tlsPort = await freePort();
+      Object.assign(conf, { brokerServicePortTls: b.tlsPort, tlsCertificateFilePath: opts.tls.cert, tlsKeyFilePath: opts.tls.key, tlsTrustCertsFilePath: opts.tls.ca });
+    }
+    if (opts.tokenSecret) {
+      b.adminToken = pulsarToken(opts.tokenSecret, 'admin');
+      Object.assign(conf, {
+        authenticationEnabled: true, authorizationEnabled: false, superUserRoles: 'admin',
+        authenticationProviders: 'org.apache.pulsar.broker.authentication.AuthenticationProviderToken',
+        tokenSecretKey: `data:;base64,${opts.tokenSecret.toString('base64')}`,
+        brokerClientAuthenticationPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken',
+        brokerClientAuthenticationParameters: `token:${b.adminToken}`,
+      });
+    }
     await writeFile(join(dir, 'standalone.conf'), Object.entries(conf).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
     await writeFile(join(dir, 'log4j2.xml'), LOG4J);
     await b.start();
@@ -154,7 +185,7 @@ export class PulsarBroker {
         throw new Error(`pulsar broker not ready after ${timeoutMs} ms:\n${this.#log.join('').slice(-4000)}`);
       }
       try {
-        const res = await fetch(`${this.adminUrl}/admin/v2/namespaces/public`, { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(`${this.adminUrl}/admin/v2/namespaces/public`, { signal: AbortSignal.timeout(2000), headers: this.#auth() });
         if (res.ok && ((await res.json()) as string[]).includes('public/default')) return;
       } catch { /* not listening yet */ }
       await delay(250); // poll interval
@@ -176,12 +207,16 @@ export class PulsarBroker {
   /** Admin REST call (JSON body in, JSON or text out). */
   async admin(method: string, path: string, body?: unknown): Promise<unknown> {
     const res = await fetch(`${this.adminUrl}${path}`, {
-      method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      method, headers: { ...this.#auth(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`pulsar admin ${method} ${path}: ${res.status} ${text}`);
     try { return JSON.parse(text); } catch { return text; }
+  }
+
+  #auth(): Record<string, string> {
+    return this.adminToken ? { authorization: `Bearer ${this.adminToken}` } : {};
   }
 
   /** Stops the broker and deletes its directory. */

@@ -1,18 +1,21 @@
 /**
  * The Pulsar binary-protocol client (no Mercure) against ONE real standalone
  * broker started for this file, plus the framing and checksum on their own.
- * Not covered here: LOOKUP redirects (a standalone broker owns every topic,
- * so it always answers Connect), and token/TLS against a broker configured
- * for them (unit-level: the CONNECT frame carries the token).
+ * The broker (one for the file) requires token authentication on both its
+ * plain and its TLS port.
+ * Not covered: LOOKUP redirects (a standalone broker owns every topic, so it
+ * always answers Connect).
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { crc32c } from '../../../src/transports/pulsar/client/crc32c.ts';
 import { encodeCommand, encodePayloadCommand, FrameReader } from '../../../src/transports/pulsar/client/frame.ts';
 import { T } from '../../../src/transports/pulsar/client/proto.ts';
 import { parseServiceUrl, PulsarClient, PulsarError, type Message, type MessageId } from '../../../src/transports/pulsar/client/index.ts';
-import { PulsarBroker, pulsarSkipReason } from '../../helpers/brokers/pulsar.ts';
+import { PulsarBroker, pulsarSkipReason, pulsarToken } from '../../helpers/brokers/pulsar.ts';
+import { makeTlsFiles, type TlsFiles } from '../../helpers/redis-server.ts';
 import { eventually } from '../../pubsub/recorder.ts';
 
 describe('pulsar framing', () => {
@@ -48,14 +51,21 @@ describe('pulsar framing', () => {
 });
 
 const skip = pulsarSkipReason();
+let broker: PulsarBroker;
+let tls: TlsFiles;
+const secret = randomBytes(32);
+const token = pulsarToken(secret, 'hub');
+before(async () => {
+  if (skip) return;
+  tls = await makeTlsFiles();
+  broker = await PulsarBroker.create({ tls, tokenSecret: secret });
+}, { timeout: 600_000 });
+after(async () => { await broker?.destroy(); if (tls) await rm(tls.dir, { recursive: true, force: true }); });
+
 describe('pulsar client against a real broker', { skip }, () => {
-  let broker: PulsarBroker;
   let client: PulsarClient;
-  before(async () => {
-    broker = await PulsarBroker.create();
-    client = new PulsarClient({ serviceUrl: broker.url, operationTimeoutMs: 5_000, backoffMaxMs: 1_000 });
-  }, { timeout: 600_000 });
-  after(async () => { await client?.close(); await broker?.destroy(); });
+  before(() => { client = new PulsarClient({ serviceUrl: broker.url, token, operationTimeoutMs: 5_000, backoffMaxMs: 1_000 }); });
+  after(async () => { await client?.close(); });
 
   const topic = () => `persistent://public/default/client-${randomUUID().slice(0, 8)}`;
   const collect = () => {
@@ -137,7 +147,7 @@ describe('pulsar client against a real broker', { skip }, () => {
   });
 
   test('PING/PONG keeps an idle connection open; a message above max_message_size is a typed error before it is sent', async () => {
-    const c = new PulsarClient({ serviceUrl: broker.url, keepAliveMs: 200 });
+    const c = new PulsarClient({ serviceUrl: broker.url, token, keepAliveMs: 200 });
     try {
       const t = topic();
       const p = await c.createProducer({ topic: t });
@@ -147,6 +157,35 @@ describe('pulsar client against a real broker', { skip }, () => {
       assert.equal(p.maxMessageSize, 5 * 1024 * 1024, 'the broker announces its maximum message size');
       await assert.rejects(p.send({ payload: Buffer.alloc(6 << 20) }), { code: 'MessageTooLarge' });
       assert.ok((await p.send({ payload: Buffer.from('still fine') })).entryId >= 0n);
+    } finally { await c.close(); }
+  });
+});
+
+describe('pulsar client: token authentication, TLS', { skip }, () => {
+  test('pulsar+ssl:// with the CA and a valid token: produce and read back', async () => {
+    const c = new PulsarClient({ serviceUrl: broker.urlTls, tls: { ca: tls.caPem }, token });
+    try {
+      const t = `persistent://public/default/tls-${randomUUID().slice(0, 8)}`;
+      const p = await c.createProducer({ topic: t });
+      const id = await p.send({ payload: Buffer.from('secure') });
+      const got: string[] = [];
+      await c.subscribe({ topic: t, subscription: 'r', durable: false, start: 'earliest', onMessage: (m) => { got.push(m.payload.toString()); } });
+      await eventually(async () => got.length === 1, 'read back over TLS');
+      assert.deepEqual(got, ['secure']);
+      assert.ok(id.entryId >= 0n);
+    } finally { await c.close(); }
+  });
+
+  test('a wrong token is AuthenticationError; no token is refused too; an unknown CA fails the TLS handshake', async () => {
+    for (const wrong of [pulsarToken(randomBytes(32), 'hub'), undefined]) {
+      const c = new PulsarClient({ serviceUrl: broker.urlTls, tls: { ca: tls.caPem }, token: wrong });
+      try {
+        await assert.rejects(c.createProducer({ topic: 'persistent://public/default/nope' }), (err: PulsarError) => err instanceof PulsarError && err.code === 'AuthenticationError' && err.serverError === 3);
+      } finally { await c.close(); }
+    }
+    const c = new PulsarClient({ serviceUrl: broker.urlTls, token });
+    try {
+      await assert.rejects(c.createProducer({ topic: 'persistent://public/default/nope' }), (err: PulsarError) => err.code === 'Disconnected' && /certificate/i.test(err.message));
     } finally { await c.close(); }
   });
 });
