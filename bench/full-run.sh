@@ -4,7 +4,7 @@
 # (floor-hub.ts) at the same fan-out loads, and the two-node clusters.
 # Needs a Redis and a PostgreSQL on loopback for the cluster and transport
 # runs: REDIS_URL=redis://127.0.0.1:6379 PG_URL=postgres://postgres@127.0.0.1:5432/bench
-# (either may be left unset to skip those runs).
+# PULSAR_URL=pulsar://127.0.0.1:6650 (any may be left unset to skip those runs).
 #   bash bench/full-run.sh [OUT_DIR]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,5 +33,9 @@ fi
 if [ -n "${PG_URL:-}" ]; then
   run publish --spawn --transport postgres --transport-url "$PG_URL" --label publish-postgres
   run cluster --spawn --transport postgres --transport-url "$PG_URL" --subscribers 1000 --rate 500 --duration 15 --label cluster-postgres-2nodes-1000x500
+fi
+if [ -n "${PULSAR_URL:-}" ]; then
+  run publish --spawn --transport pulsar --transport-url "$PULSAR_URL" --label publish-pulsar
+  run cluster --spawn --transport pulsar --transport-url "$PULSAR_URL" --subscribers 1000 --rate 500 --duration 15 --label cluster-pulsar-2nodes-1000x500
 fi
 echo "reports in $out" >&2
