@@ -146,6 +146,17 @@ describe('pulsar client against a real broker', { skip }, () => {
     await Promise.all([r.close(), p.close()]);
   });
 
+  test('a non-persistent topic: every message is handed over although all carry the same placeholder id', async () => {
+    const t = `non-persistent://public/default/np-${randomUUID().slice(0, 8)}`;
+    const a = collect();
+    const r = await client.subscribe({ topic: t, subscription: 'np', durable: false, start: 'latest', onMessage: a.onMessage });
+    const p = await client.createProducer({ topic: t });
+    for (let i = 0; i < 3; i++) await p.send({ payload: Buffer.from(`n${i}`) });
+    await eventually(async () => a.got.length === 3, 'three non-persistent messages');
+    assert.deepEqual(a.texts(), ['n0', 'n1', 'n2']);
+    await Promise.all([r.close(), p.close()]);
+  });
+
   test('PING/PONG keeps an idle connection open; a message above max_message_size is a typed error before it is sent', async () => {
     const c = new PulsarClient({ serviceUrl: broker.url, token, keepAliveMs: 200 });
     try {

@@ -3,7 +3,7 @@
  * reader starting after a message id), FLOW permits, MESSAGE frames (batch
  * entries split into their messages), ACK, SEEK, GET_LAST_MESSAGE_ID.
  *
- * Exactly once across reconnects: the consumer remembers the id of the last
+ * Exactly once across reconnects (persistent topics): the consumer remembers the id of the last
  * message it handed to onMessage. After the connection drops or the broker
  * closes the consumer, it resubscribes with back-off: a reader restarts
  * after that id; a durable subscription resumes from its cursor. Either way,
@@ -66,12 +66,14 @@ export class Consumer implements Handler {
   /** After a seek: hand over messages from this id on (inclusive), then forget it. */
   #seekTo: MessageId | undefined;
   #unflowed = 0;
+  readonly #transient: boolean;
   lastError: Error | undefined;
 
   constructor(client: PulsarClient, options: ConsumerOptions) {
     this.#client = client;
     this.options = options;
     this.#id = client.newId();
+    this.#transient = options.topic.startsWith('non-persistent://');
     const s = options.start;
     if (s && typeof s === 'object') this.#last = s;
   }
@@ -150,6 +152,8 @@ export class Consumer implements Handler {
   }
 
   #hand(msg: Message): void {
+    // Non-persistent topics give every message the same placeholder id: nothing to order or resume by.
+    if (this.#transient) { this.options.onMessage(msg); return; }
     if (this.#seekTo) {
       if (compareIds(msg.id, this.#seekTo) < 0) return;
       this.#seekTo = undefined;
