@@ -146,6 +146,22 @@ describe('pulsar client against a real broker', { skip }, () => {
     await Promise.all([r.close(), p.close()]);
   });
 
+  test('a topic unload: the broker sends CLOSE_PRODUCER and CLOSE_CONSUMER; both come back by themselves, nothing lost or repeated', async () => {
+    const t = topic();
+    const p = await client.createProducer({ topic: t });
+    const a = collect();
+    const states: string[] = [];
+    const r = await client.subscribe({ topic: t, subscription: 'unload', durable: false, start: 'earliest', onMessage: a.onMessage, onState: (up) => states.push(`consumer ${up}`) });
+    await p.send({ payload: Buffer.from('u0') });
+    await eventually(async () => a.got.length === 1, 'one before');
+    await broker.admin('PUT', `/admin/v2/persistent/${t.slice('persistent://'.length)}/unload`);
+    await eventually(async () => states.includes('consumer false') && p.ready && r.ready, 'closed by the broker, then back');
+    await p.send({ payload: Buffer.from('u1') });
+    await eventually(async () => a.got.length === 2, 'one after');
+    assert.deepEqual(a.texts(), ['u0', 'u1']);
+    await Promise.all([r.close(), p.close()]);
+  });
+
   test('a non-persistent topic: every message is handed over although all carry the same placeholder id', async () => {
     const t = `non-persistent://public/default/np-${randomUUID().slice(0, 8)}`;
     const a = collect();
