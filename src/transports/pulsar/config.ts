@@ -39,7 +39,7 @@ export const schemes = ['pulsar', 'pulsar+ssl'];
 
 const URL_PARAMS = ['topic', 'subscription_name', 'token', 'tls', 'tls_ca', 'tls_insecure_skip_verify', 'index_size'];
 
-function spanOf(cfg: ModuleConfig): Span | undefined {
+export function spanOf(cfg: ModuleConfig): Span | undefined {
   const m = typeof cfg['@span'] === 'string' ? /^(.*):(\d+):(\d+)$/.exec(cfg['@span']) : null;
   return m ? { file: m[1]!, line: Number(m[2]), column: Number(m[3]) } as Span : undefined;
 }

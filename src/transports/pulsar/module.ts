@@ -10,7 +10,7 @@ import { ConfigError } from '../../host/errors.ts';
 import type { ModuleContext, ModuleInfo } from '../../host/module.ts';
 import { newNodeId, PooledTransport } from '../../pubsub/pooled.ts';
 import { PulsarBackend, fullTopicName } from './backend.ts';
-import { checkConfig, type PulsarTransportConfig } from './config.ts';
+import { checkConfig, spanOf, type PulsarTransportConfig } from './config.ts';
 
 export const MODULE_ID = 'mercure.transports.pulsar';
 
@@ -19,7 +19,7 @@ function tlsOptions(cfg: PulsarTransportConfig, ctx: ModuleContext): ConnectionO
   const tls: ConnectionOptions = {};
   if (cfg.tls_ca) {
     try { tls.ca = readFileSync(cfg.tls_ca, 'utf8'); } catch (err) {
-      throw new ConfigError('ERR_CFG_VALUE', undefined, `transport pulsar: cannot read tls_ca ${cfg.tls_ca}: ${(err as Error).message}`, { expected: 'a readable PEM file' });
+      throw new ConfigError('ERR_CFG_VALUE', spanOf(cfg), `transport pulsar: cannot read tls_ca ${cfg.tls_ca}: ${(err as Error).message}`, { expected: 'a readable PEM file' });
     }
   }
   if (cfg.tls_insecure_skip_verify) {
