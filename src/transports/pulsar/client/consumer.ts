@@ -196,11 +196,7 @@ export class Consumer implements Handler {
     const requestId = conn.newRequestId();
     this.#seekTo = id;
     this.#last = undefined;
-    try {
-      await conn.request({ type: T.SEEK, seek: { consumer_id: fromBig(this.#id), request_id: fromBig(requestId), message_id: idToProto({ ...id, batchIndex: -1 }) } }, requestId);
-    } catch (err) {
-      throw err;
-    }
+    await conn.request({ type: T.SEEK, seek: { consumer_id: fromBig(this.#id), request_id: fromBig(requestId), message_id: idToProto({ ...id, batchIndex: -1 }) } }, requestId);
   }
 
   #usable(): Connection {
