@@ -2,9 +2,9 @@
 # One full benchmark run, as recorded in bench/results/: every scenario
 # against our hub (bolt unless stated), the bare-writer yardstick
 # (floor-hub.ts) at the same fan-out loads, and the two-node clusters.
-# Needs a Redis, a PostgreSQL and a Kafka broker on loopback for the cluster
+# Needs a Redis, a PostgreSQL, a Kafka and a Pulsar broker on loopback for the cluster
 # and transport runs: REDIS_URL=redis://127.0.0.1:6379 PG_URL=postgres://postgres@127.0.0.1:5432/bench
-# KAFKA_URL=kafka://127.0.0.1:9092/<topic> (any may be left unset to skip those runs).
+# KAFKA_URL=kafka://127.0.0.1:9092/<topic> PULSAR_URL=pulsar://127.0.0.1:6650 (any may be left unset to skip those runs).
 #   bash bench/full-run.sh [OUT_DIR]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +33,10 @@ fi
 if [ -n "${PG_URL:-}" ]; then
   run publish --spawn --transport postgres --transport-url "$PG_URL" --label publish-postgres
   run cluster --spawn --transport postgres --transport-url "$PG_URL" --subscribers 1000 --rate 500 --duration 15 --label cluster-postgres-2nodes-1000x500
+fi
+if [ -n "${PULSAR_URL:-}" ]; then
+  run publish --spawn --transport pulsar --transport-url "$PULSAR_URL" --label publish-pulsar
+  run cluster --spawn --transport pulsar --transport-url "$PULSAR_URL" --subscribers 1000 --rate 500 --duration 15 --label cluster-pulsar-2nodes-1000x500
 fi
 if [ -n "${KAFKA_URL:-}" ]; then
   run publish --spawn --transport kafka --transport-url "$KAFKA_URL" --label publish-kafka

@@ -179,7 +179,7 @@ function validate(o: Options): void {
   if (o.spawn && o.url) throw new Error('--spawn and --url exclude each other');
   if (o.scenario === 'cluster' && !o.spawn && !o.publishUrl) throw new Error('cluster needs --publish-url (the hub to publish on) besides --url');
   if (o.scenario === 'cluster' && o.spawn && (o.transport === 'local' || o.transport === 'bolt') && !o.hubConfig) {
-    throw new Error(`cluster --spawn needs a shared transport (redis, postgres or kafka with --transport-url); ${o.transport} is single-node`);
+    throw new Error(`cluster --spawn needs a shared transport (redis, postgres, kafka or pulsar with --transport-url); ${o.transport} is single-node`);
   }
   if (o.subscribers < 1 || o.subscribers > LIMITS.subscribers) throw new Error(`--subscribers must be within 1..${LIMITS.subscribers}`);
   if (o.count < 0 || o.count > LIMITS.count) throw new Error(`--count must be within 0..${LIMITS.count}`);

@@ -18,16 +18,16 @@ import { childPids, listensOn, raiseFdLimit, type FdLimit } from './proc.ts';
 import { isLoopbackAddress, LoopbackError } from './loopback.ts';
 
 /** Transports the generated Caddyfile knows how to configure. */
-export const TRANSPORTS = ['local', 'bolt', 'redis', 'postgres', 'kafka'] as const;
+export const TRANSPORTS = ['local', 'bolt', 'redis', 'postgres', 'kafka', 'pulsar'] as const;
 /** One of TRANSPORTS. */
 export type TransportName = (typeof TRANSPORTS)[number];
 
 /** How to start a hub. */
 export interface SpawnOptions {
   transport: TransportName;
-  /** Broker URL for redis / postgres (loopback only): `redis://[user:pass@]127.0.0.1:6379[/stream]`, `postgres://…`. */
+  /** Broker URL for redis / postgres / pulsar (loopback only): `redis://[user:pass@]127.0.0.1:6379[/stream]`, `postgres://…`, `pulsar://127.0.0.1:6650`. */
   transportUrl?: string;
-  /** Redis stream name when the URL has none (cluster hubs must share it). */
+  /** Redis stream (or Pulsar topic) name when the URL has none (cluster hubs must share it). */
   stream?: string;
   /** HS* secret shared by publishers and subscribers. */
   key: string;
@@ -90,6 +90,7 @@ export function hubCaddyfile(port: number, dir: string, o: SpawnOptions): string
     case 'redis': transport = redisBlock(brokerUrl(o), o.stream ?? 'quicksilver-bench'); break;
     case 'postgres': transport = `transport postgres {\n\t\t\turl ${word(brokerUrl(o).href)}\n\t\t}`; break;
     case 'kafka': transport = kafkaBlock(brokerUrl(o), o.stream ?? 'quicksilver-bench'); break;
+    case 'pulsar': transport = pulsarBlock(brokerUrl(o), o.stream ?? 'quicksilver-bench'); break;
   }
   const extra = (o.directives ?? []).map((d) => `\t\t${d}\n`).join('');
   const workers = (o.workers ?? 1) > 1 ? `\tworkers ${o.workers}\n` : '';
@@ -118,6 +119,13 @@ function kafkaBlock(url: URL, defaultTopic: string): string {
   if (url.protocol !== 'kafka:' || !url.port) throw new Error('--transport-url for kafka must be kafka://host:port[/topic]');
   const topic = decodeURIComponent(url.pathname.slice(1)) || defaultTopic;
   return `transport kafka {\n\t\t\taddress ${url.hostname}:${url.port}\n\t\t\ttopic ${word(topic)}\n\t\t}`;
+}
+
+/** The pulsar transport block for `pulsar://host:port[?topic=…]`; each hub generates its own subscription name. */
+function pulsarBlock(url: URL, defaultTopic: string): string {
+  if (url.protocol !== 'pulsar:') throw new Error('--transport-url for pulsar must be pulsar://host:port[?topic=name]');
+  const topic = url.searchParams.get('topic') ?? defaultTopic;
+  return `transport pulsar {\n\t\t\turl pulsar://${url.hostname}:${url.port || 6650}\n\t\t\ttopic ${word(topic)}\n\t\t}`;
 }
 
 /** Starts a hub and resolves once it answers HTTP on its hub path. */

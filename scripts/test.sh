@@ -11,6 +11,7 @@ cd "$root"
 # the broker tests wait for them through the same lock (scripts/brokers.sh).
 prefetch() {
   mkdir -p "$root/.cache"
+  # Every broker in turn (two mvn runs at once would share ~/.m2 without a lock).
   bash "$root/scripts/brokers.sh" fetch >/dev/null 2>"$root/.cache/brokers-fetch.log" &
   prefetching=1
 }

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   ERR_LISTEN: 'a listener could not bind its address',
   ERR_TRANSPORT_CLOSED: 'the Mercure transport is closed',
   ERR_TRANSPORT_UNAVAILABLE: 'the Mercure transport cannot reach its backend',
+  ERR_TRANSPORT_REJECTED: 'the transport\'s backend refused an update (e.g. larger than its maximum message size)',
   ERR_STORAGE: 'the storage module failed',
   ERR_ADMIN: 'the admin API rejected a request',
   ERR_CLI_USAGE: 'a command-line usage error',

@@ -14,6 +14,7 @@ import { boltTransport } from '../transports/bolt/index.ts';
 import { redisTransport } from '../transports/redis/index.ts';
 import { postgresTransport } from '../transports/postgres/index.ts';
 import { kafkaTransport } from '../transports/kafka/index.ts';
+import { pulsarTransport } from '../transports/pulsar/index.ts';
 import { channelTransportModule } from '../transports/channel/index.ts';
 import { registerPhpModules } from '../php/modules.ts';
 
@@ -24,6 +25,7 @@ export const TRANSPORTS: readonly TransportDescriptor<any>[] = [
   redisTransport,
   postgresTransport,
   kafkaTransport,
+  pulsarTransport,
 ];
 
 let done = false;
