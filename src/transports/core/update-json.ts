@@ -23,7 +23,7 @@ function exactRetry(this: unknown, key: string, value: unknown, context?: { sour
 /** The update in such JSON; undefined when the text is JSON of something else (another writer on the stream). Throws on text that is not JSON. */
 export function decodeUpdateJson(text: string): Update | undefined {
   const o = JSON.parse(text, exactRetry as (key: string, value: unknown) => unknown) as Record<string, unknown> | null;
-  if (typeof o !== 'object' || o === null || typeof o.ID !== 'string' || !Array.isArray(o.Topics) || o.Topics.length === 0
+  if (typeof o !== 'object' || o === null || typeof o.ID !== 'string' || !Array.isArray(o.Topics)
     || !o.Topics.every((t) => typeof t === 'string') || typeof o.Data !== 'string') return undefined;
   const u: Update = { id: o.ID, topics: o.Topics as string[], data: o.Data, private: o.Private === true };
   if (typeof o.Type === 'string' && o.Type !== '') u.type = o.Type;
