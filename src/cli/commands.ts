@@ -40,7 +40,8 @@ async function provisionOnly(config: Record<string, unknown>): Promise<void> {
 }
 
 async function adminRequest(address: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<void> {
-  const res = await fetch(`http://${address}${path}`, { method: 'POST', body, headers });
+  // The Origin names the admin address itself, so `enforce_origin` accepts the CLI (as Caddy's does).
+  const res = await fetch(`http://${address}${path}`, { method: 'POST', body, headers: { Origin: `http://${address}`, ...headers } });
   if (!res.ok) throw new QsError('ERR_ADMIN', `sending configuration to instance: quicksilver responded with error: HTTP ${res.status}: ${(await res.text()).trim()}`);
 }
 

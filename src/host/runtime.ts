@@ -6,7 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import { AdminServer } from './admin.ts';
+import { AdminServer, type AdminOptions } from './admin.ts';
 import { Instance } from './instance.ts';
 import { UsagePool } from './usage-pool.ts';
 import { registerStandardModules } from '../standard.ts';
@@ -70,12 +70,12 @@ export class Runtime {
   }
 
   async #adminFor(config: Record<string, unknown>): Promise<void> {
-    const a = (config.admin ?? {}) as { disabled?: boolean; listen?: string };
+    const a = (config.admin ?? {}) as AdminOptions & { disabled?: boolean };
     const want = a.disabled ? undefined : (a.listen ?? process.env.CADDY_ADMIN ?? 'localhost:2019');
-    if (this.admin && this.admin.address === want) return;
+    if (this.admin && this.admin.address === want) { this.admin.configure(a); return; }
     if (this.admin) { await this.admin.close(); this.admin = undefined; this.adminAddress = undefined; }
     if (!want) return;
-    const admin = new AdminServer(want, this);
+    const admin = new AdminServer(want, this, a);
     try {
       this.adminAddress = await admin.listen();
       this.admin = admin;
