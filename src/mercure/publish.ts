@@ -4,6 +4,8 @@
  * 401 (token) → 400 (form, topic, retry) → 401 (topic selectors) → 403/400
  * (Update.Validate) → 503 (transport backend unavailable; the reference
  * answers 500 there) or 500 (any other transport error) → 200 with the update ID.
+ * An `id` already retained by a transport with history is answered 200 with
+ * that ID and not stored again (idempotent publish; README "Retrying a publish").
  */
 import type { ServerResponse } from 'node:http';
 import type { HttpContext } from '../http/handler.ts';
@@ -114,15 +116,21 @@ export async function handlePublish(hub: HubRuntime, c: HttpContext, r: HubReque
   const update: Update = { id: id === '' ? newUpdateId() : id, topics, data: first(form, 'data'), private: isPrivate };
   if (type !== '') update.type = type;
   if (retry !== 0) update.retry = retry;
+  let result;
   try {
-    await hub.transport.dispatch(update);
+    result = await hub.transport.dispatch(update);
   } catch (err) {
     hub.log.error({ err }, 'Failed to dispatch update');
     // An outage of the backend is a 503 (retry later); any other dispatch error
     // stays the reference hub's 500.
     return statusError(res, (err as { code?: string }).code === 'ERR_TRANSPORT_UNAVAILABLE' ? 503 : 500);
   }
+  if (result.duplicate) {
+    // Idempotent publish: a retry of an update already retained is answered like the first time, and not stored again.
+    hub.log.debug({ id: result.id, topics }, 'Update already published; not stored again');
+    return ok(res, result.id);
+  }
   hub.metrics.updatePublished();
   hub.log.debug({ id: update.id, topics }, 'Update published');
-  ok(res, update.id);
+  ok(res, result.id);
 }

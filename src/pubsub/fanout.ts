@@ -21,7 +21,8 @@ import { QsError } from '../host/errors.ts';
 import { serializeUpdate } from './event.ts';
 import { defaultSelectorStore, type TopicSelectorStore } from './topic-selector.ts';
 import { SubscriberIndex, authorised, createEntry, entryMatches, type Entry } from './subscriber-index.ts';
-import type { Backend, BackendSink, Subscriber, SubscriberInfo, Transport, TransportHealth, Update } from './transport.ts';
+import { RecentIds } from '../transports/core/recent-ids.ts';
+import type { Backend, BackendSink, DispatchResult, Subscriber, SubscriberInfo, Transport, TransportHealth, Update } from './transport.ts';
 
 /** The reserved Last-Event-ID meaning "from the start" / "nothing yet". */
 export const EARLIEST = 'earliest';
@@ -42,6 +43,8 @@ export interface FanoutOptions {
   tailLimit?: number;
   /** Where errors thrown by subscribers are reported. */
   onError?: (err: unknown, context: string) => void;
+  /** Newest stream IDs the core remembers for backends with `dedupe: 'core'` (default 10,000). */
+  dedupeWindow?: number;
 }
 
 const closedError = (): QsError => new QsError('ERR_TRANSPORT_CLOSED', 'the Mercure transport is closed');
@@ -63,6 +66,10 @@ export class Fanout implements Transport {
   #started: Promise<void> | undefined;
   #up = true;
   #downError: string | undefined;
+  /** Dispatches in flight by update ID: a concurrent one with the same ID waits for it (idempotent publish). */
+  readonly #inflight = new Map<string, Promise<DispatchResult>>();
+  /** `dedupe: 'core'` only: the IDs seen in the stream. */
+  readonly #recent: RecentIds | undefined;
 
   constructor(backend: Backend, options: FanoutOptions = {}) {
     this.#backend = backend;
@@ -70,6 +77,7 @@ export class Fanout implements Transport {
     this.#maxHeld = options.maxHeld ?? 10_000;
     this.#tailLimit = options.tailLimit ?? 10_000;
     this.#onError = options.onError ?? (() => {});
+    if (backend.dedupe === 'core') this.#recent = new RecentIds(options.dedupeWindow ?? 10_000);
   }
 
   /** Opens the backend and starts receiving the stream. Idempotent. */
@@ -82,19 +90,56 @@ export class Fanout implements Transport {
         this.#downError = up ? undefined : error instanceof Error ? error.message : String(error ?? 'backend connection lost');
       },
     };
-    return (this.#started ??= this.#backend.start(sink));
+    return (this.#started ??= this.#backend.start(sink).then(() => this.#primeRecent()));
+  }
+
+  /** `dedupe: 'core'`: remembers the IDs already retained (newest first from tail(), added oldest first). */
+  async #primeRecent(): Promise<void> {
+    const recent = this.#recent;
+    if (!recent || !this.#backend.tail) return;
+    const ids: string[] = [];
+    const max = this.#tailLimit;
+    await this.#backend.tail((u) => { ids.push(u.id); return ids.length >= max; });
+    for (let i = ids.length - 1; i >= 0; i--) recent.add(ids[i]!);
   }
 
   /** Replaces the match cache (the hub's `SetTopicSelectorStore`). */
   setSelectorStore(store: TopicSelectorStore): void { this.#store = store; }
 
-  dispatch(update: Update): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError());
-    return this.#backend.publish(update).catch((err: unknown) => {
+  /**
+   * Idempotent publish (transport.ts `Dedupe`): a dispatch whose ID is in
+   * flight on this node waits for that one and, if it succeeded, is its
+   * duplicate; otherwise the backend (or, for 'core', the window of recent IDs) decides.
+   */
+  async dispatch(update: Update): Promise<DispatchResult> {
+    if (this.#closed) throw closedError();
+    const dedupe = this.#backend.dedupe;
+    if (!dedupe) return this.#publish(update);
+    const id = update.id;
+    const pending = this.#inflight.get(id);
+    if (pending && await pending.then(() => true, () => false)) return { id, duplicate: true };
+    if (this.#recent?.has(id)) return { id, duplicate: true };
+    const p = this.#publish(update);
+    this.#inflight.set(id, p);
+    try {
+      const r = await p;
+      if (!r.duplicate) this.#recent?.add(id);
+      return r;
+    } finally {
+      if (this.#inflight.get(id) === p) this.#inflight.delete(id);
+    }
+  }
+
+  async #publish(update: Update): Promise<DispatchResult> {
+    let outcome;
+    try {
+      outcome = await this.#backend.publish(update);
+    } catch (err) {
       if (this.#closed) throw closedError();
       if (err instanceof QsError) throw err;
       throw new QsError('ERR_TRANSPORT_UNAVAILABLE', `the Mercure transport cannot reach its backend: ${message(err)}`, { cause: err });
-    });
+    }
+    return { id: update.id, duplicate: outcome === 'duplicate' };
   }
 
   async subscribe(sub: Subscriber, lastEventId?: string): Promise<string | undefined> {
@@ -185,6 +230,7 @@ export class Fanout implements Transport {
   #deliver(update: Update, seq: bigint): void {
     if (this.#closed) return;
     this.#lastId = update.id;
+    this.#recent?.add(update.id);
     const buckets = this.#index.buckets(update.topics, this.#store);
     if (buckets.length === 0) return;
     const pass = ++this.#pass;
