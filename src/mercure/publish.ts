@@ -2,8 +2,8 @@
  * `POST /.well-known/mercure`: authorise, parse the form, validate, dispatch.
  * Every status and body follows Mercure v0.24.2's PublishHandler, in its order:
  * 401 (token) → 400 (form, topic, retry) → 401 (topic selectors) → 403/400
- * (Update.Validate) → 503 (transport backend unavailable; the reference
- * answers 500 there) or 500 (any other transport error) → 200 with the update ID.
+ * (Update.Validate) → 503 (transport backend unavailable, or no answer within
+ * `dispatch_timeout`; the reference answers 500 there) or 500 (any other transport error) → 200 with the update ID.
  * An `id` already retained by a transport with history is answered 200 with
  * that ID and not stored again (idempotent publish; README "Retrying a publish").
  */
@@ -17,6 +17,7 @@ import { httpError, sniffContentType, statusError } from './http-util.ts';
 import type { MercureClaims } from './jwt.ts';
 import type { HubRequest, HubRuntime } from './runtime.ts';
 import { newUpdateId } from './uuid.ts';
+import { withDeadline } from './deadline.ts';
 
 /** Maximum `topic` fields in one update. */
 export const MAX_PUBLISH_TOPICS = 1000;
@@ -118,7 +119,7 @@ export async function handlePublish(hub: HubRuntime, c: HttpContext, r: HubReque
   if (retry !== 0) update.retry = retry;
   let result;
   try {
-    result = await hub.transport.dispatch(update);
+    result = await withDeadline(hub.transport.dispatch(update), hub.stream.dispatchTimeoutMs, 'publish');
   } catch (err) {
     hub.log.error({ err }, 'Failed to dispatch update');
     // An outage of the backend is a 503 (retry later); any other dispatch error

@@ -43,6 +43,8 @@ export interface FanoutOptions {
   tailLimit?: number;
   /** Where errors thrown by subscribers are reported. */
   onError?: (err: unknown, context: string) => void;
+  /** Bound on a readiness check of the backend, ms (default 2,000); past it the transport is not ready. */
+  healthTimeoutMs?: number;
   /** Newest stream IDs the core remembers for backends with `dedupe: 'core'` (default 10,000). */
   dedupeWindow?: number;
 }
@@ -55,6 +57,7 @@ export class Fanout implements Transport {
   #store: TopicSelectorStore;
   readonly #maxHeld: number;
   readonly #tailLimit: number;
+  readonly #healthTimeoutMs: number;
   readonly #onError: (err: unknown, context: string) => void;
   readonly #index = new SubscriberIndex();
   /** Local subscribers in registration order (presence when the backend has none). */
@@ -76,6 +79,7 @@ export class Fanout implements Transport {
     this.#store = options.selectors ?? defaultSelectorStore();
     this.#maxHeld = options.maxHeld ?? 10_000;
     this.#tailLimit = options.tailLimit ?? 10_000;
+    this.#healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
     this.#onError = options.onError ?? (() => {});
     if (backend.dedupe === 'core') this.#recent = new RecentIds(options.dedupeWindow ?? 10_000);
   }
@@ -176,14 +180,27 @@ export class Fanout implements Transport {
     return this.#lastId;
   }
 
-  async health(): Promise<TransportHealth> {
+  /**
+   * Liveness is the process's own: never a backend call, so a locked table or
+   * an exhausted pool cannot make an orchestrator restart a working node.
+   * Readiness asks the backend, bounded by healthTimeoutMs.
+   */
+  async health(check: 'live' | 'ready' = 'ready'): Promise<TransportHealth> {
     if (this.#closed) return { ready: false, live: false, error: 'transport closed' };
+    const connection: TransportHealth = this.#up ? { ready: true, live: true } : { ready: false, live: true, error: this.#downError ?? 'backend connection lost' };
+    if (check === 'live' || !this.#up) return connection;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.#backend.health?.();
+      await Promise.race([
+        this.#backend.health?.(),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`the backend did not answer its health check within ${this.#healthTimeoutMs} ms`)), this.#healthTimeoutMs); }),
+      ]);
     } catch (err) {
       return { ready: false, live: true, error: message(err) };
+    } finally {
+      clearTimeout(timer);
     }
-    return this.#up ? { ready: true, live: true } : { ready: false, live: true, error: this.#downError ?? 'backend connection lost' };
+    return connection;
   }
 
   close(): Promise<void> {

@@ -83,7 +83,11 @@ export interface Transport {
   /** Subscribers of every node (presence) and the current last event ID ('earliest' if none). */
   subscribers(): Promise<{ lastEventId: string; subscribers: SubscriberInfo[] }>;
   lastEventId(): Promise<string>;
-  health(): Promise<TransportHealth>;
+  /**
+   * 'live' answers at once from the process's own state and never waits on
+   * the backend; 'ready' (default) asks the backend, within a short bound.
+   */
+  health(check?: 'live' | 'ready'): Promise<TransportHealth>;
   /** Idempotent. Ends every local stream. */
   close(): Promise<void>;
 }
