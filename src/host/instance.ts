@@ -13,7 +13,11 @@ import {
 import type { UsagePool } from './usage-pool.ts';
 import { toMs } from './duration.ts';
 
-export interface InstanceDeps { log: Logger; pool: UsagePool; dataDir: string }
+export interface InstanceDeps {
+  log: Logger; pool: UsagePool; dataDir: string;
+  /** The config will serve (run, reload), not only be validated: see ModuleContext.serving. */
+  serving?: boolean;
+}
 
 /** Parses a `@span` string back into a span for error messages. */
 function spanOf(cfg: ModuleConfig): { file: string; line: number; column: number } | undefined {
@@ -49,6 +53,7 @@ export class Instance {
       storage: () => this.#storage,
       app: this.app,
       dataDir: this.#deps.dataDir,
+      serving: this.#deps.serving === true,
     };
   }
 

@@ -48,7 +48,7 @@ export class Runtime {
     const previousLevel = this.log.level;
     const level = (config.logging as { level?: string } | undefined)?.level;
     this.log.level = level ? level.toLowerCase() : this.#baseLevel;
-    const fresh = new Instance(config, { log: this.log, pool: this.pool, dataDir: this.#opts.dataDir });
+    const fresh = new Instance(config, { log: this.log, pool: this.pool, dataDir: this.#opts.dataDir, serving: true });
     try {
       await fresh.provision();
     } catch (e) {

@@ -94,10 +94,14 @@ export class Fanout implements Transport {
         this.#downError = up ? undefined : error instanceof Error ? error.message : String(error ?? 'backend connection lost');
       },
     };
-    return (this.#started ??= this.#backend.start(sink).then(() => this.#primeRecent()));
+    return (this.#started ??= this.#backend.start(sink).then(() => this.#primeRecent().catch(() => {})));
   }
 
-  /** `dedupe: 'core'`: remembers the IDs already retained (newest first from tail(), added oldest first). */
+  /**
+   * `dedupe: 'core'`: remembers the IDs already retained (newest first from
+   * tail(), added oldest first). Best effort: a backend that started without
+   * its connection (late start) primes nothing.
+   */
   async #primeRecent(): Promise<void> {
     const recent = this.#recent;
     if (!recent || !this.#backend.tail) return;
