@@ -23,6 +23,13 @@ import { withDeadline } from './deadline.ts';
 export const MAX_PUBLISH_TOPICS = 1000;
 const RESERVED = '/.well-known/mercure';
 const FORBIDDEN = /[\0\r\n]/;
+/**
+ * Leading or trailing space or tab: HTTP trims them from a `Last-Event-ID`
+ * header, so a client could never resume from such an ID (its reconnect would
+ * ask for another one). Refused at publish rather than matched after
+ * trimming, which would make two IDs equal. Inner whitespace is fine.
+ */
+const UNTRIMMED = /^[ \t]|[ \t]$/;
 const UINT64_MAX = 18446744073709551615n;
 
 /** Whether every topic matches some publish selector (`*` short-circuits). */
@@ -111,6 +118,7 @@ export async function handlePublish(hub: HubRuntime, c: HttpContext, r: HubReque
   }
   const id = first(form, 'id');
   if (FORBIDDEN.test(id)) return httpError(res, 400, '"id" field contains a forbidden control character');
+  if (UNTRIMMED.test(id)) return httpError(res, 400, '"id" field must not start or end with a space or a tab');
   const type = first(form, 'type');
   if (FORBIDDEN.test(type)) return httpError(res, 400, '"type" field contains a forbidden control character');
 
