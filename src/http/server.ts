@@ -19,6 +19,7 @@ import type { Next } from './handler.ts';
 import { type IpRange, inRanges, ipToBig } from './ip.ts';
 import { hostPort, setPlaceholder, splitHostPort } from './replacer.ts';
 import type { Chain } from './routes.ts';
+import { MAX_HEADER_BYTES, onClientError } from './client-error.ts';
 
 /** Options resolved by the app at provision. */
 export interface ServerRuntimeOptions {
@@ -125,10 +126,14 @@ export class ServerRuntime {
       });
       srv.on('sessionError', () => { /* the session closes itself */ });
       srv.on('tlsClientError', (err) => this.opts.log.debug({ err }, 'TLS handshake error'));
+      // HTTP/1.1 over TLS is parsed by node:http with the server's maxHeaderSize (Node's 16 KiB when unset).
+      (srv as unknown as { maxHeaderSize: number }).maxHeaderSize = MAX_HEADER_BYTES;
+      srv.on('clientError', onClientError);
       srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
       this.node = srv;
     } else {
-      const srv = http.createServer({ noDelay: true, maxHeaderSize: 1 << 20 }, onRequest);
+      const srv = http.createServer({ noDelay: true, maxHeaderSize: MAX_HEADER_BYTES }, onRequest);
+      srv.on('clientError', onClientError);
       srv.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
       // Starts node's connection tracking (headers/request timeouts, idle closing) without binding.
       srv.emit('listening');
