@@ -4,19 +4,21 @@
  * buffer, and the socket in FIN-WAIT-1, for as long as the peer stays
  * connected without reading; a reset frees it at once. For a stalled client
  * that already lost its stream, that is the only useful end.
- * TLS sockets are reset through the TCP socket under them; anything else
- * (HTTP/2 streams share a connection, so they are never reset here) is destroyed.
+ *
+ * Plain TCP only. A TLS socket is destroyed (closed): Node has no safe way to
+ * reset the TCP connection under a live TLS layer (resetting the wrapped
+ * socket crashes Node 24 with a segmentation fault, and once the TLS socket
+ * is destroyed the TCP handle is gone). HTTP/2 streams share a connection and
+ * are never reset here.
  */
+import { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
-
-type Resettable = Socket & { _handle?: { _parentWrap?: Socket } | null };
 
 export function resetConnection(socket: Socket): void {
   if (socket.destroyed) return;
-  const tcp = (socket as Resettable)._handle?._parentWrap ?? socket;
+  if (socket instanceof TLSSocket) { socket.destroy(); return; }
   try {
-    tcp.resetAndDestroy();
-    if (tcp !== socket) socket.destroy();
+    socket.resetAndDestroy();
   } catch {
     socket.destroy(); // not a TCP handle (a pipe, a test double)
   }

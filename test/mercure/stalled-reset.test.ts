@@ -85,3 +85,34 @@ test('16 stalled subscribers dropped for overflow are reset after the grace; the
   t.diagnostic(`most bytes the kernel held unsent for the stalled clients: ${held}`);
   assert.ok(held > 1 << 20, 'the stalled clients did hold kernel send buffers (the test exercised it)');
 });
+
+test('over TLS a stalled subscriber is ended by a close (no safe reset exists there), and the server keeps running', { skip }, async (t) => {
+  const { connect: tlsConnect } = await import('node:tls');
+  const { request } = await import('node:https');
+  const { startCaddyfile, tlsHubCaddyfile } = await import('../helpers/caddyfile-server.ts');
+  const { P } = await import('./harness.ts');
+  const srv = await startCaddyfile(t, tlsHubCaddyfile([`publisher_jwt ${P}`, 'dispatch_timeout 300ms', 'heartbeat 0s']));
+  const port = srv.port();
+  const stalled = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  stalled.on('error', () => {});
+  t.after(() => stalled.destroy());
+  await once(stalled, 'secureConnect');
+  stalled.write(`GET ${HUB}?topic=a HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+  await once(stalled, 'data'); // the stream's head: it is registered
+  stalled.pause();
+  const peers = new Set([stalled.localPort!]);
+  const token = await pubToken();
+  const post = (data: string) => new Promise<number>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, servername: 'localhost', path: HUB, method: 'POST', rejectUnauthorized: false, agent: false,
+      headers: { Host: 'localhost', Authorization: `Bearer ${token}`, 'Content-Type': 'application/x-www-form-urlencoded' } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)); });
+    req.on('error', reject);
+    req.end(`topic=a&data=${data}`);
+  });
+  const data = 'x'.repeat(64 * 1024);
+  for (let i = 0; i < 160; i++) assert.equal(await post(data), 200);
+  // The hub ends the stalled stream: its side of the connection leaves ESTABLISHED (01).
+  const deadline = Date.now() + 20_000;
+  while (serverSockets(port, peers).some((s) => s.state === '01') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(serverSockets(port, peers).some((s) => s.state === '01'), false, 'the stalled TLS stream was ended');
+  assert.equal(await post('still-alive'), 200, 'the server survived ending it');
+});
