@@ -31,6 +31,8 @@ export interface ImportHost {
   fail(span: Span, detail: string, opts?: { syntax?: boolean; expected?: string }): void;
   /** Records lexer errors of an imported file. */
   addErrors(errors: ConfigError[]): void;
+  /** Tokens imports have added so far in this parse (bounded by MAX_EXPANDED_TOKENS). */
+  expanded: number;
   /** Reports the input ending inside the block opened at `open` (once per parse). */
   unexpectedEof(open: Span): void;
   warn(span: Span, message: string): void;
@@ -38,6 +40,12 @@ export interface ImportHost {
 
 /** Guards against runaway expansion that the cycle graph would not catch. */
 const MAX_IMPORT_DEPTH = 64;
+/**
+ * Most tokens all imports and snippets of one parse may add. Without a cycle,
+ * a snippet that imports another twice, nested n deep, still expands to 2^n
+ * copies; real configs stay far below this.
+ */
+export const MAX_EXPANDED_TOKENS = 200_000;
 
 function eolAt(t: PTok): PTok {
   return { ...t, kind: 'eol', text: '', quote: '' };
@@ -89,6 +97,8 @@ export function expandImport(h: ImportHost, nesting: number): void {
     h.fail(span, detail);
     replace([]);
   };
+  // Past the expansion bound (reported once), remaining imports are dropped quietly.
+  if (h.expanded > MAX_EXPANDED_TOKENS) return replace([]);
   const pattern = args[0];
   if (!pattern) return abort(imp.span, "wrong argument count or unexpected line ending after 'import'");
   if (pattern.text === '') return abort(pattern.span, 'Import requires a non-empty filepath');
@@ -126,7 +136,13 @@ export function expandImport(h: ImportHost, nesting: number): void {
     const cycle = h.graph.addEdge(from, to);
     if (cycle) return abort(imp.span, cycle);
   }
-  replace(substituteAll(h, imported, { chain, args: args.slice(1), block, map, nesting }));
+  const out = substituteAll(h, imported, { chain, args: args.slice(1), block, map, nesting });
+  if (h.expanded + out.length > MAX_EXPANDED_TOKENS) {
+    h.expanded = MAX_EXPANDED_TOKENS + 1;
+    return abort(imp.span, `imports and snippets expand to more than ${MAX_EXPANDED_TOKENS} tokens (import ${pattern.text})`);
+  }
+  h.expanded += out.length;
+  replace(out);
 }
 
 interface Substitution {

@@ -3,7 +3,7 @@
  * the cycle graph, globbing, reading files, `{args[…]}` substitution and the
  * `{blocks.NAME}` mapping of a passed block.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { LexToken } from './lexer.ts';
 
@@ -14,7 +14,10 @@ export interface PTok extends LexToken {
 
 /** How imports reach files. Both functions are injectable so tests can use a temp dir or memory. */
 export interface FileAccess {
-  /** Returns the file's text. Throw an error with code 'ENOENT' (missing) or 'EISDIR' (a directory). */
+  /**
+   * Returns the file's text. Throw an error with code 'ENOENT' (missing),
+   * 'EISDIR' (a directory), 'ENOTREG' (a device, FIFO or socket) or 'EFBIG' (over MAX_IMPORT_BYTES).
+   */
   readFile: (path: string) => string;
   /** Paths matching a pattern with at most one `*` and one `?`, sorted. */
   glob: (pattern: string) => string[];
@@ -76,9 +79,35 @@ export function globFiles(pattern: string): string[] {
   return paths.filter((p) => existsSync(p)).sort();
 }
 
+/** Largest file `import` reads. */
+export const MAX_IMPORT_BYTES = 16 << 20;
+
+function fileError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * Reads an imported file, refusing what is not a regular file: opened
+ * non-blocking (a FIFO must not hang the parse), then checked on the open
+ * descriptor (no swap between check and read), and bounded in size (a
+ * device like /dev/zero, or a huge file, must not exhaust memory).
+ */
+export function readRegularFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw fileError('EISDIR', 'is a directory');
+    if (!st.isFile()) throw fileError('ENOTREG', 'not a regular file (a device, FIFO or socket)');
+    if (st.size > MAX_IMPORT_BYTES) throw fileError('EFBIG', `larger than ${MAX_IMPORT_BYTES} bytes`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The default file access: the real file system. */
 export const diskAccess: FileAccess = {
-  readFile: (path) => readFileSync(path, 'utf8'),
+  readFile: readRegularFile,
   glob: globFiles,
 };
 
@@ -119,6 +148,7 @@ export function readImport(path: string, pattern: string, literal: boolean, acce
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT' && literal) return { error: `File to import not found: ${pattern}` };
     if (code === 'EISDIR') return { error: `Could not import ${path}: is a directory` };
+    if (code === 'ENOTREG' || code === 'EFBIG') return { error: `Could not import ${path}: ${(e as Error).message}` };
     return { error: `Could not import ${path}: ${(e as Error).message}` };
   }
 }

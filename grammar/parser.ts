@@ -37,6 +37,9 @@ function plain(t: PTok): Token {
 }
 
 /** One parse of one Caddyfile (plus whatever it imports). */
+/** Deepest block nesting accepted (real configs nest a handful of levels). */
+export const MAX_NESTING = 64;
+
 export class Parser implements ImportHost {
   readonly stream: TokenStream;
   readonly snippets = new Map<string, Snippet>();
@@ -47,6 +50,10 @@ export class Parser implements ImportHost {
   readonly env: Env;
   #namedRoutes: Record<string, ServerBlock> = {};
   #eofReported = false;
+  /** Tokens added by imports (ImportHost). */
+  expanded = 0;
+  /** Blocks open around the cursor; bounded by MAX_NESTING. */
+  #depth = 0;
 
   constructor(tokens: PTok[], access: FileAccess, env: Env) {
     this.stream = new TokenStream(tokens);
@@ -204,6 +211,31 @@ export class Parser implements ImportHost {
    * closes the block without a second error.
    */
   #body(open: Span | null, inline: boolean): { body: Directive[]; end?: Span } {
+    if (open && this.#depth >= MAX_NESTING) return this.#tooDeep(open);
+    this.#depth++;
+    try {
+      return this.#lines(open, inline);
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  /**
+   * A block nested deeper than MAX_NESTING: one error at its `{`, then its
+   * tokens are skipped without recursion (a hostile file cannot exhaust the stack).
+   */
+  #tooDeep(open: Span): { body: Directive[]; end?: Span } {
+    this.#syntax(open, `blocks are nested more than ${MAX_NESTING} levels deep`, `at most ${MAX_NESTING} nested blocks`);
+    let depth = 1;
+    for (let t = this.stream.next(); t; t = this.stream.next()) {
+      if (t.kind === 'open') depth++;
+      else if (t.kind === 'close' && --depth === 0) return { body: [], end: t.span };
+    }
+    this.unexpectedEof(open);
+    return { body: [] };
+  }
+
+  #lines(open: Span | null, inline: boolean): { body: Directive[]; end?: Span } {
     const body: Directive[] = [];
     let first = true;
     for (;;) {

@@ -56,6 +56,7 @@ async function provisionOnly(config: Record<string, unknown>): Promise<void> {
 /** A POST to a running instance's admin endpoint; says where and why when nothing answers. */
 async function adminRequest(address: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<void> {
   const url = `http://${address}${path}`;
+  // The Origin names the admin address itself, so `enforce_origin` accepts the CLI (as Caddy's does).
   let res: Response;
   try {
     res = await fetch(url, { method: 'POST', body, headers: { Origin: `http://${address}`, ...headers } });

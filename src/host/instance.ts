@@ -16,7 +16,11 @@ import { spanOf } from './span.ts';
 import { registerReloadMetrics } from './reload-metrics.ts';
 import { loggerName } from './log.ts';
 
-export interface InstanceDeps { log: Logger; pool: UsagePool; dataDir: string }
+export interface InstanceDeps {
+  log: Logger; pool: UsagePool; dataDir: string;
+  /** The config will serve (run, reload), not only be validated: see ModuleContext.serving. */
+  serving?: boolean;
+}
 
 
 const APP_ORDER = ['tls', 'http'];
@@ -48,6 +52,7 @@ export class Instance {
       storage: () => this.#storage,
       app: this.app,
       dataDir: this.#deps.dataDir,
+      serving: this.#deps.serving === true,
     };
   }
 

@@ -48,6 +48,12 @@ export interface ModuleContext {
   app: AppServices;
   /** Directory for persistent data (bolt's default file lives here). */
   dataDir: string;
+  /**
+   * True when the config will serve (`run`, reloads). A module whose backend
+   * is unreachable then starts degraded (not ready, 503) and connects when the
+   * backend comes back. False or absent (`validate`): it fails fast.
+   */
+  serving?: boolean;
 }
 
 /** The key/value storage interface (Caddy's certmagic.Storage, trimmed to what we use). */

@@ -15,11 +15,12 @@ import { headerMap } from './access-log.ts';
 import { parseTarget, RequestContext } from './context.ts';
 import { isDetached, type LiveStream, watchBody } from './response.ts';
 import { onHijack } from './hijack.ts';
-import { onClientError, replayedMethod } from './unknown-method.ts';
+import { onClientError as replayUnknownMethod, replayedMethod } from './unknown-method.ts';
 import type { Next } from './handler.ts';
 import { type IpRange, inRanges, ipToBig } from './ip.ts';
 import { hostPort, setPlaceholder, splitHostPort } from './replacer.ts';
 import type { Chain } from './routes.ts';
+import { MAX_HEADER_BYTES, onClientError } from './client-error.ts';
 
 /** Options resolved by the app at provision. */
 export interface ServerRuntimeOptions {
@@ -131,13 +132,17 @@ export class ServerRuntime {
       });
       srv.on('sessionError', () => { /* the session closes itself */ });
       srv.on('tlsClientError', (err) => this.opts.log.debug({ err }, 'TLS handshake error'));
+      // HTTP/1.1 over TLS is parsed by node:http with the server's maxHeaderSize (Node's 16 KiB when unset).
+      (srv as unknown as { maxHeaderSize: number }).maxHeaderSize = MAX_HEADER_BYTES;
+      srv.on('clientError', onClientError);
       srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
       this.node = srv;
     } else {
-      const srv = http.createServer({ noDelay: true, maxHeaderSize: 1 << 20 }, onRequest);
+      const srv = http.createServer({ noDelay: true, maxHeaderSize: MAX_HEADER_BYTES }, onRequest);
       srv.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
-      // A method the parser does not know is replayed as a request, as Go serves any method (unknown-method.ts).
-      srv.on('clientError', onClientError((stream) => srv.emit('connection', stream)));
+      // A method the parser does not know is replayed as a request, as Go serves any method (unknown-method.ts);
+      // any other parse error gets its answer (431 for oversized headers, client-error.ts).
+      srv.on('clientError', replayUnknownMethod((stream) => srv.emit('connection', stream), onClientError));
       // Starts node's connection tracking (headers/request timeouts, idle closing) without binding.
       srv.emit('listening');
       this.node = srv;

@@ -97,14 +97,17 @@ class Replay extends Duplex {
  * not know through `emitConnection` (the server's emit('connection')); any
  * other error gets Node's default answer.
  */
-export function onClientError(emitConnection: (stream: Duplex) => void): (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => void {
+export function onClientError(
+  emitConnection: (stream: Duplex) => void,
+  fallback: (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => void = nodeDefault,
+): (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => void {
   return (err, socket) => {
     const raw = err.rawPacket;
     const free = parserFreer();
     const line = err.code === 'HPE_INVALID_METHOD' && Buffer.isBuffer(raw) && socket.bytesWritten === 0
       ? REQUEST_LINE.exec(raw.subarray(0, 8192).toString('latin1')) : null;
     const parser = (socket as unknown as { parser?: unknown }).parser;
-    if (!line || !free || !parser || socket.destroyed) { nodeDefault(err, socket); return; }
+    if (!line || !free || !parser || socket.destroyed) { fallback(err, socket); return; }
     for (const name of ['data', 'end', 'close', 'drain', 'error', 'timeout', 'resume', 'pause']) {
       for (const f of socket.listeners(name)) if (HTTP_LISTENERS.includes(f.name)) socket.removeListener(name, f as (...a: unknown[]) => void);
     }

@@ -12,7 +12,8 @@ import { GoStruct, goMarshal } from './go-json.ts';
 /** What a hub exposes to health checks. */
 export interface HealthCheckable {
   readonly name: string;
-  health(): Promise<TransportHealth>;
+  /** 'live' must answer without waiting on the backend. */
+  health(check?: 'live' | 'ready'): Promise<TransportHealth>;
 }
 
 const PREFIX = 'mercure.hub.';
@@ -96,7 +97,7 @@ export async function mercureHealthRoute(
   for (const hub of hubs) {
     let failure: string | undefined;
     try {
-      const h = await hub.health();
+      const h = await hub.health(parsed.check);
       if (!(parsed.check === 'ready' ? h.ready : h.live)) failure = h.error ?? 'unhealthy';
     } catch (err) {
       failure = (err as Error).message;

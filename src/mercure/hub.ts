@@ -172,8 +172,8 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
   }
 
   /** Transport health for the admin API. */
-  async health(): Promise<TransportHealth> {
-    return this.#rt ? this.#rt.transport.health() : { ready: false, live: false, error: 'not provisioned' };
+  async health(check: 'live' | 'ready' = 'ready'): Promise<TransportHealth> {
+    return this.#rt ? this.#rt.transport.health(check) : { ready: false, live: false, error: 'not provisioned' };
   }
 
   async serveHTTP(c: HttpContext, next: Next): Promise<void> {

@@ -80,12 +80,23 @@ function stringList(v: unknown): string[] | null {
   });
 }
 
-/** A NumericDate: a number, or a string holding a JSON number (Go's json.Number); undefined when absent. */
+/** Seconds a JS Date can hold either side of the epoch (±8.64e15 ms). */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/**
+ * A NumericDate: a number, or a string holding a JSON number (Go's
+ * json.Number); undefined when absent. A value no date can hold (1e309 parses
+ * to Infinity, 1e300 overflows every clock) is refused, not compared: an
+ * infinite `exp` would never expire, an infinite `nbf` in the past never bite.
+ */
 function numericDate(v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(v)) return Number(v);
-  throw new Error('invalid type for NumericDate');
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(v)) n = Number(v);
+  else throw new Error('invalid type for NumericDate');
+  if (!Number.isFinite(n) || Math.abs(n) > MAX_DATE_SECONDS) throw new Error('NumericDate out of range');
+  return n;
 }
 
 /** Decodes a JWT payload into Mercure's claims, with golang-jwt's registered-claim checks. */

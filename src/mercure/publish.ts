@@ -2,8 +2,10 @@
  * `POST /.well-known/mercure`: authorise, parse the form, validate, dispatch.
  * Every status and body follows Mercure v0.24.2's PublishHandler, in its order:
  * 401 (token) → 400 (form, topic, retry) → 401 (topic selectors) → 403/400
- * (Update.Validate) → 503 (transport backend unavailable; the reference
- * answers 500 there) or 500 (any other transport error) → 200 with the update ID.
+ * (Update.Validate) → 503 (transport backend unavailable, or no answer within
+ * `dispatch_timeout`; the reference answers 500 there) or 500 (any other transport error) → 200 with the update ID.
+ * An `id` already retained by a transport with history is answered 200 with
+ * that ID and not stored again (idempotent publish; README "Retrying a publish").
  */
 import type { ServerResponse } from 'node:http';
 import type { HttpContext } from '../http/handler.ts';
@@ -16,11 +18,19 @@ import type { MercureClaims } from './jwt.ts';
 import type { HubRequest, HubRuntime } from './runtime.ts';
 import { newUpdateId } from './uuid.ts';
 import { encodeString } from '../transports/core/byte-string.ts';
+import { withDeadline } from './deadline.ts';
 
 /** Maximum `topic` fields in one update. */
 export const MAX_PUBLISH_TOPICS = 1000;
 const RESERVED = '/.well-known/mercure';
 const FORBIDDEN = /[\0\r\n]/;
+/**
+ * Leading or trailing space or tab: HTTP trims them from a `Last-Event-ID`
+ * header, so a client could never resume from such an ID (its reconnect would
+ * ask for another one). Refused at publish rather than matched after
+ * trimming, which would make two IDs equal. Inner whitespace is fine.
+ */
+const UNTRIMMED = /^[ \t]|[ \t]$/;
 const UINT64_MAX = 18446744073709551615n;
 
 /** Whether every topic matches some publish selector (`*` short-circuits). */
@@ -119,21 +129,28 @@ export async function handlePublish(hub: HubRuntime, c: HttpContext, r: HubReque
   }
   const id = first(form, 'id');
   if (FORBIDDEN.test(id)) return httpError(res, 400, '"id" field contains a forbidden control character');
+  if (UNTRIMMED.test(id)) return httpError(res, 400, '"id" field must not start or end with a space or a tab');
   const type = first(form, 'type');
   if (FORBIDDEN.test(type)) return httpError(res, 400, '"type" field contains a forbidden control character');
 
   const update: Update = { id: id === '' ? newUpdateId() : id, topics, data: first(form, 'data'), private: isPrivate };
   if (type !== '') update.type = type;
   if (retry !== 0) update.retry = retry;
+  let result;
   try {
-    await hub.transport.dispatch(update);
+    result = await withDeadline(hub.transport.dispatch(update), hub.stream.dispatchTimeoutMs, 'publish');
   } catch (err) {
     hub.log.error({ err }, 'Failed to dispatch update');
     // An outage of the backend is a 503 (retry later); any other dispatch error
     // stays the reference hub's 500.
     return statusError(res, (err as { code?: string }).code === 'ERR_TRANSPORT_UNAVAILABLE' ? 503 : 500);
   }
+  if (result.duplicate) {
+    // Idempotent publish: a retry of an update already retained is answered like the first time, and not stored again.
+    hub.log.debug({ id: result.id, topics }, 'Update already published; not stored again');
+    return ok(res, result.id);
+  }
   hub.metrics.updatePublished();
   hub.log.debug({ id: update.id, topics }, 'Update published');
-  ok(res, update.id);
+  ok(res, result.id);
 }

@@ -59,7 +59,7 @@ export class BeatList {
   }
 
   #arm(ms: number): void {
-    this.#timer = setTimeout(() => this.#fire(), Math.max(1, ms));
+    this.#timer = setTimeout(() => this.#fire(), Math.min(MAX_TIMER_MS, Math.max(1, ms)));
     this.#timer.unref();
   }
 
@@ -144,7 +144,9 @@ class DeadlineHeap {
   #arm(at: number): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#armedAt = at;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(1, at - performance.now()));
+    // setTimeout takes at most 2^31-1 ms (~24.8 days; longer fires after 1 ms): a far deadline
+    // (a JWT `exp` weeks away) wakes up once at the cap and re-arms for the rest.
+    this.#timer = setTimeout(() => this.#fire(), Math.min(MAX_TIMER_MS, Math.max(1, at - performance.now())));
     this.#timer.unref();
   }
 
@@ -161,6 +163,9 @@ class DeadlineHeap {
     if (h.length > 0 && !this.#timer) this.#arm(h[0]!.deadlineAt);
   }
 }
+
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The process-wide deadline heap. */
 export const deadlines = new DeadlineHeap();

@@ -16,6 +16,7 @@ import { subscriptionEvents } from './subscriptions.ts';
 import { newSubscriberId, newUpdateId } from './uuid.ts';
 import { headerValues } from '../http/request-headers.ts';
 import { fromHeader, toHeader } from '../transports/core/byte-string.ts';
+import { withDeadline } from './deadline.ts';
 
 /** Maximum `topic` query parameters. */
 export const MAX_QUERY_TOPICS = 1000;
@@ -115,8 +116,10 @@ export async function handleSubscribe(hub: HubRuntime, c: HttpContext, r: HubReq
   await announce(hub, sub, true);
   let header: string | undefined;
   try {
-    header = await hub.transport.subscribe(sub, lastEventId === '' ? undefined : lastEventId);
+    // A history read that hangs gives up after dispatch_timeout (503), and the registration is withdrawn.
+    header = await withDeadline(hub.transport.subscribe(sub, lastEventId === '' ? undefined : lastEventId), hub.stream.dispatchTimeoutMs, 'history read');
   } catch (err) {
+    hub.transport.unsubscribe(sub);
     hub.log.error({ err, subscriber: sub.id }, 'Unable to add subscriber');
     if (!res.destroyed) statusError(res, 503);
     await announce(hub, sub, false);

@@ -19,7 +19,11 @@
  * (connection buffer + queue). Overflow disconnects the subscriber: nothing
  * more is accepted, what is queued is flushed, then the stream ends. A write
  * that cannot drain within `dispatch_timeout` destroys the connection, so a
- * stalled client costs at most the bound.
+ * stalled client costs at most the bound. A subscriber dropped for overflow
+ * gets a short grace (`dispatch_timeout`, at most 5 s) to read what is
+ * queued; then its connection is reset (http/reset.ts), which also frees
+ * what the kernel still holds for it: a plain close would leave a full send
+ * buffer in FIN-WAIT-1 for as long as the stalled client stays connected.
  *
  * Timers: heartbeats and lifetimes live in process-wide lists
  * (stream-clock.ts), not in two Timeouts per stream.
@@ -28,6 +32,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Subscriber, Update } from '../transports/core/contract.ts';
 import { HijackedStream, hijack } from '../http/hijack.ts';
+import { resetConnection } from '../http/reset.ts';
 import { connectionOf, isHttp2, type LiveStream } from '../http/response.ts';
 import { HEARTBEAT_CHUNK, framedBatch, plainBatch, resetBatches } from './sse-framing.ts';
 import { type BeatList, type Beating, type Deadlined, beatList, deadlines } from './stream-clock.ts';
@@ -45,6 +50,8 @@ const FLUSH_AT = 256;
 const FLUSH_BYTES = 16 << 10;
 
 const HEARTBEAT = Buffer.from(':\n');
+/** Longest a subscriber dropped for overflow may take to read what is queued before its connection is reset. */
+const OVERFLOW_GRACE_MS = 5_000;
 
 /** Stream timing, in milliseconds (0 disables). */
 export interface StreamOptions {
@@ -107,6 +114,8 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined, LiveStream
   #lifetime = LIFE_NONE;
   #lifetimeReason: EndReason = 'write_timeout';
   #stall: NodeJS.Timeout | undefined;
+  /** Dropped for overflow: the grace timer in #stall resets the connection, drained or not. */
+  #overflowed = false;
   readonly #flusher: Flusher;
 
   constructor(res: ServerResponse, id: string, topics: string[], privateTopics: string[] | null, payload: unknown, opts: StreamOptions) {
@@ -288,14 +297,14 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined, LiveStream
   #block(): void {
     this.#blocked = true;
     (this.#hijacked?.socket ?? this.#res!).once('drain', () => this.#onDrain());
-    if (this.#opts.dispatchTimeoutMs > 0) {
+    if (this.#opts.dispatchTimeoutMs > 0 && !this.#overflowed) {
       this.#stall = setTimeout(() => this.#destroy('dispatch_timeout'), this.#opts.dispatchTimeoutMs);
     }
   }
 
   #onDrain(): void {
     this.#blocked = false;
-    if (this.#stall) { clearTimeout(this.#stall); this.#stall = undefined; }
+    if (this.#stall && !this.#overflowed) { clearTimeout(this.#stall); this.#stall = undefined; }
     this.#flush();
     if (this.#closing) this.#endWhenDrained();
   }
@@ -309,6 +318,13 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined, LiveStream
     this.#closing = true;
     this.endReason ??= reason;
     if (discard) { this.#queue = []; this.#queuedBytes = 0; }
+    if (reason === 'overflow') {
+      // A stalled client: whatever happens to the flush, reset the connection after the grace.
+      if (this.#stall) clearTimeout(this.#stall);
+      const grace = this.#opts.dispatchTimeoutMs > 0 ? Math.min(this.#opts.dispatchTimeoutMs, OVERFLOW_GRACE_MS) : OVERFLOW_GRACE_MS;
+      this.#stall = setTimeout(() => this.#destroy('overflow'), grace);
+      this.#overflowed = true;
+    }
     if (this.#started) this.#endWhenDrained();
   }
 
@@ -323,12 +339,16 @@ export class SseSubscriber implements Subscriber, Beating, Deadlined, LiveStream
     }
   }
 
+  /** Ends a stalled stream: a reset for an HTTP/1 connection (see the file comment), a stream reset on HTTP/2. */
   #destroy(reason: EndReason): void {
     this.endReason ??= reason;
     this.#closing = true;
     this.#queue = [];
     this.#queuedBytes = 0;
-    if (this.#res) this.#res.destroy(); else this.#hijacked!.socket.destroy();
+    const res = this.#res;
+    if (!res) resetConnection(this.#hijacked!.socket);
+    else if (!isHttp2(res) && res.socket) resetConnection(res.socket);
+    else res.destroy();
   }
 
   #clearTimers(all: boolean): void {

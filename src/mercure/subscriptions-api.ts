@@ -10,6 +10,7 @@ import { notFound, statusError } from './http-util.ts';
 import type { HubRequest, HubRuntime } from './runtime.ts';
 import { collectionDocument, subscriptionDocument } from './subscriptions.ts';
 import { headerValues } from '../http/request-headers.ts';
+import { withDeadline } from './deadline.ts';
 
 async function allowed(hub: HubRuntime, c: HttpContext, r: HubRequest): Promise<boolean> {
   if (!hub.subscriberVerifier) return true; // anonymous-only hub: the API is open
@@ -29,10 +30,10 @@ export async function handleSubscriptionsApi(hub: HubRuntime, c: HttpContext, r:
   if (!(await allowed(hub, c, r))) return statusError(res, 401);
   let snapshot;
   try {
-    snapshot = await hub.transport.subscribers();
+    snapshot = await withDeadline(hub.transport.subscribers(), hub.stream.dispatchTimeoutMs, 'subscriptions API');
   } catch (err) {
     hub.log.error({ err }, 'Unable to retrieve subscribers');
-    return statusError(res, 500);
+    return statusError(res, (err as { code?: string }).code === 'ERR_TRANSPORT_UNAVAILABLE' ? 503 : 500);
   }
   const last = snapshot.lastEventId;
   if (headerValues(req, 'if-none-match')?.[0] === last) {

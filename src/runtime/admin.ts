@@ -3,7 +3,9 @@
  * disables it): GET /config/[path], POST /load, POST /adapt, POST /stop,
  * GET /metrics, plus routes modules register in the app registry under
  * `admin:<path prefix>` (Mercure's /mercure/health/… while a hub runs).
- * Only loopback Host headers are accepted, against DNS rebinding.
+ * Access (Host, Origin, Sec-Fetch-Site, the /load media types) is decided
+ * by AdminAccess (src/runtime/admin-origin.ts): only the allowed origins,
+ * by default the listen address, against DNS rebinding and cross-site pages.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
@@ -12,6 +14,10 @@ import { adaptText, type AdapterName } from './load-config.ts';
 import type { Runtime } from './runtime.ts';
 import { ADMIN_ROUTE_PREFIX, type AdminRoute } from '../host/services.ts';
 import { toCaddyJSON } from './caddy-json.ts';
+import { AdminAccess, loadAdapter } from './admin-origin.ts';
+
+/** The admin options of the config (`admin { origins …; enforce_origin }`). */
+export interface AdminOptions { listen?: string; origins?: string[]; enforce_origin?: boolean }
 
 function sendJSON(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -25,16 +31,18 @@ async function readBody(req: IncomingMessage, limit = 16 << 20): Promise<string>
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d+){3}|\[::1\])(:\d+)?$/i;
-
 export class AdminServer {
   readonly address: string;
   #server: Server;
   #runtime: Runtime;
+  #options: AdminOptions = {};
+  /** Set once listening (the allowed origins depend on the bound port). */
+  #access: AdminAccess | undefined;
 
-  constructor(address: string, runtime: Runtime) {
+  constructor(address: string, runtime: Runtime, options: AdminOptions = {}) {
     this.address = address;
     this.#runtime = runtime;
+    this.#options = options;
     this.#server = createServer((req, res) => { this.#handle(req, res).catch((e) => sendJSON(res, 500, { error: (e as Error).message })); });
   }
 
@@ -44,7 +52,17 @@ export class AdminServer {
     this.#server.listen(Number(m?.[2] ?? 2019), host);
     await once(this.#server, 'listening');
     const a = this.#server.address() as AddressInfo;
+    this.#port = a.port;
+    this.configure(this.#options);
     return `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  #port = 0;
+
+  /** Applies `origins` / `enforce_origin` (a reload that keeps the address keeps the listener). */
+  configure(options: AdminOptions): void {
+    this.#options = options;
+    this.#access = new AdminAccess({ listen: this.address, port: this.#port, origins: options.origins, enforceOrigin: options.enforce_origin });
   }
 
   async close(): Promise<void> {
@@ -53,14 +71,32 @@ export class AdminServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!LOOPBACK.test(req.headers.host ?? '')) return sendJSON(res, 403, { error: `host not allowed: ${req.headers.host}` });
+    const verdict = this.#access?.check(req.headers) ?? { ok: false as const, error: 'admin endpoint not ready' };
+    if (!verdict.ok) { req.resume(); return sendJSON(res, 403, { error: verdict.error }); }
     const path = new URL(req.url ?? '/', 'http://admin').pathname;
     const method = req.method ?? 'GET';
+    if (verdict.origin) {
+      // An allowed origin may read the answers (and send the preflighted requests).
+      res.setHeader('Access-Control-Allow-Origin', verdict.origin);
+      res.setHeader('Vary', 'Origin');
+      if (method === 'OPTIONS') {
+        res.writeHead(204, {
+          'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+          'Access-Control-Allow-Headers': 'Content-Type, Cache-Control',
+        });
+        res.end();
+        return;
+      }
+    }
     const rt = this.#runtime;
     if (path === '/load' || path === '/adapt') {
       if (method !== 'POST') return sendJSON(res, 405, { error: `method not allowed: ${method}` });
+      const adapter: AdapterName | undefined = loadAdapter(req.headers['content-type']);
+      if (!adapter) {
+        req.resume();
+        return sendJSON(res, 400, { error: `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; expected application/json or text/caddyfile` });
+      }
       const body = await readBody(req);
-      const adapter: AdapterName = /caddyfile/i.test(req.headers['content-type'] ?? '') ? 'caddyfile' : 'json';
       try {
         const { config, warnings } = adaptText(body, adapter, 'Caddyfile');
         if (path === '/adapt') return sendJSON(res, 200, { result: toCaddyJSON(config), warnings });

@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { AdminServer } from './admin.ts';
+import { AdminServer, type AdminOptions } from './admin.ts';
 import { Instance } from '../host/instance.ts';
 import { UsagePool } from '../host/usage-pool.ts';
 import { registerStandardModules } from './standard.ts';
@@ -59,7 +59,7 @@ export class Runtime {
     const previousLevel = this.log.level;
     const level = (config.logging as { level?: string } | undefined)?.level;
     this.log.level = level ? level.toLowerCase() : this.#baseLevel;
-    const fresh = new Instance(config, { log: this.log, pool: this.pool, dataDir: this.#opts.dataDir });
+    const fresh = new Instance(config, { log: this.log, pool: this.pool, dataDir: this.#opts.dataDir, serving: true });
     try {
       await fresh.provision();
     } catch (e) {
@@ -82,12 +82,12 @@ export class Runtime {
   }
 
   async #adminFor(config: Record<string, unknown>): Promise<void> {
-    const a = (config.admin ?? {}) as { disabled?: boolean; listen?: string };
+    const a = (config.admin ?? {}) as AdminOptions & { disabled?: boolean };
     const want = a.disabled ? undefined : (a.listen ?? process.env.CADDY_ADMIN ?? 'localhost:2019');
-    if (this.admin && this.admin.address === want) return;
+    if (this.admin && this.admin.address === want) { this.admin.configure(a); return; }
     if (this.admin) { await this.admin.close(); this.admin = undefined; this.adminAddress = undefined; }
     if (!want) return;
-    const admin = new AdminServer(want, this);
+    const admin = new AdminServer(want, this, a);
     try {
       this.adminAddress = await admin.listen();
       this.admin = admin;

@@ -35,6 +35,8 @@ export interface TestContextOptions {
   pool?: UsagePool;
   metrics?: Registry;
   registry?: Map<string, unknown>;
+  /** ModuleContext.serving: start degraded when a backend is down (as `run` does), instead of failing. */
+  serving?: boolean;
 }
 
 export function testModuleContext(opts: TestContextOptions = {}): TestContext {
@@ -53,6 +55,7 @@ export function testModuleContext(opts: TestContextOptions = {}): TestContext {
     dataDir,
     app: { metrics, registry },
     storage: () => undefined,
+    serving: opts.serving,
     async load<M extends Module>(id: string, config: ModuleConfig): Promise<M> {
       const info = getModule(id);
       if (!info) throw new Error(`unknown module ${id}`);

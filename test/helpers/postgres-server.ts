@@ -50,6 +50,8 @@ export interface PostgresServer {
   stop(): Promise<void>;
   /** Starts again on the same port; resolves when it accepts connections. */
   start(): Promise<void>;
+  /** Immediate shutdown (as after a crash: no checkpoint, crash recovery at the next start), data kept. */
+  crash(): Promise<void>;
   /** Stops and deletes everything. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -103,8 +105,13 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   await start();
   let destroyed = false;
+  const crash = async () => {
+    if (!running) return;
+    running = false;
+    await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+  };
   return {
-    port, url, sql, stop, start,
+    port, url, sql, stop, start, crash,
     async createDatabase(name = `qs_test_${process.pid}_${++dbCounter}`) {
       await sql(`CREATE DATABASE "${name}"`);
       return url(name);

@@ -141,3 +141,25 @@ test('a replay longer than 1000 updates delivers 1000, then ends the stream; res
   await resumed.waitForText('id: n1050\n');
   assert.equal([...resumed.text.matchAll(/id: (n\d+)/g)].length, 50);
 });
+
+test('IDs with surrounding whitespace are refused at publish; inner whitespace resumes by header (trimmed by HTTP) and by lastEventID', async (t) => {
+  const h = await boltHub(t);
+  const tok = await pubToken();
+  for (const id of [' lead', 'trail ', '\ttab', 'tab\t', ' ']) {
+    const r = await publish(h.url, tok, [['topic', A], ['data', 'x'], ['id', id]]);
+    assert.deepEqual([r.status, r.body], [400, '"id" field must not start or end with a space or a tab\n'], JSON.stringify(id));
+  }
+  for (const id of ['in ner', 'after']) assert.equal((await publish(h.url, tok, [['topic', A], ['data', id], ['id', id]])).status, 200);
+  // A header value arrives trimmed (what an EventSource reconnect sends for "in ner" is exactly that).
+  const byHeader = await subscribe(h.url, topics(A), { 'Last-Event-ID': '  in ner\t ' });
+  try {
+    await byHeader.waitForText(ev('after'));
+    assert.equal(byHeader.text, ':\n' + ev('after'));
+    assert.equal(byHeader.headers['last-event-id'], 'in ner');
+  } finally { byHeader.close(); }
+  const byQuery = await subscribe(h.url, `${topics(A)}&lastEventID=${encodeURIComponent('in ner')}`);
+  try {
+    await byQuery.waitForText(ev('after'));
+    assert.equal(byQuery.text, ':\n' + ev('after'));
+  } finally { byQuery.close(); }
+});

@@ -115,6 +115,33 @@ export function transportConformance(name: string, factory: TransportFactory, op
       assert.deepEqual(a.ids().slice(-50), sequential, 'sequential dispatches arrive in order');
     });
 
+    it('idempotent publish: an ID already retained is answered as a duplicate and delivered once', async (t) => {
+      const sub = rec([book(1)]);
+      await t.subscribe(sub);
+      assert.deepEqual(await t.dispatch(update('once', book(1), { data: 'first' })), { id: 'once', duplicate: false });
+      assert.deepEqual(await t.dispatch(update('once', book(1), { data: 'retry' })), { id: 'once', duplicate: true });
+      // Concurrent retries of one ID (one node here; across nodes the backend's atomic check decides).
+      const racing = await Promise.all(Array.from({ length: 8 }, () => t.dispatch(update('race', book(1)))));
+      assert.equal(racing.filter((r) => !r.duplicate).length, 1, 'exactly one of the racing dispatches stored');
+      await t.dispatch(update('after', book(1)));
+      await fence(t, sub);
+      assert.deepEqual(sub.ids(), ['once', 'race', 'after']);
+      assert.equal(sub.received[0]!.update.data, 'first');
+      const replay = rec([book(1)]);
+      await t.subscribe(replay, 'earliest');
+      await fence(t, replay);
+      assert.deepEqual(replay.ids(), ['once', 'race', 'after'], 'the store holds each ID once');
+    }, { skip: historyOnly });
+
+    it('without history every dispatch is delivered, repeated IDs included (nothing is retained)', async (t) => {
+      const sub = rec([book(1)]);
+      await t.subscribe(sub);
+      assert.deepEqual(await t.dispatch(update('same', book(1))), { id: 'same', duplicate: false });
+      assert.deepEqual(await t.dispatch(update('same', book(1))), { id: 'same', duplicate: false });
+      await fence(t, sub);
+      assert.deepEqual(sub.ids(), ['same', 'same']);
+    }, { skip: opts.history ? 'the backend keeps history (see the idempotent publish test)' : false });
+
     it('keeps custom IDs exactly as given', async (t) => {
       const sub = rec([book(1)]);
       await t.subscribe(sub);

@@ -21,6 +21,12 @@
  *   );
  *   CREATE INDEX "<bucket_name>.id" ON "<bucket_name>" (id);
  *
+ * Idempotent publish: an update whose ID is already in the table is not
+ * inserted again (publish() resolves 'duplicate'); the check is an index probe
+ * inside the group commit's transaction, and one process owns the file, so no
+ * other writer can slip in between. Tables written before this may hold
+ * repeated IDs; the oldest one stays the history anchor.
+ *
  * A Last-Event-ID is found through the index in O(log n), then history is
  * read by seq range, so a replay from any retained ID works (the Go hub gives
  * up after scanning the 10,000 oldest records).
@@ -37,7 +43,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { QsError } from '../../host/errors.ts';
-import type { Backend, BackendSink, HistoryResult, Update } from '../core/contract.ts';
+import type { Backend, BackendSink, HistoryResult, PublishOutcome, Update } from '../core/contract.ts';
 import { decodeBytes, encodeString } from '../core/byte-string.ts';
 
 /** Options of the bolt backend (the module config, camel-cased). */
@@ -92,6 +98,7 @@ interface Statements {
 
 /** The persistent single-node stream over one SQLite table. */
 export class BoltBackend implements Backend {
+  readonly dedupe = 'atomic';
   readonly #path: string;
   readonly #bucket: string;
   readonly #size: number;
@@ -104,7 +111,7 @@ export class BoltBackend implements Backend {
   #sinceTrim = 0;
   #closed = false;
   /** Publishes waiting for the next group commit. */
-  #batch: { update: Update; resolve: () => void; reject: (err: Error) => void }[] = [];
+  #batch: { update: Update; resolve: (outcome: PublishOutcome) => void; reject: (err: Error) => void }[] = [];
 
   constructor(options: BoltOptions) {
     this.#path = options.path;
@@ -154,7 +161,7 @@ export class BoltBackend implements Backend {
    * Queues the update for the next group commit (see #commit). Resolves once
    * it is committed and handed to the core.
    */
-  publish(update: Update): Promise<void> {
+  publish(update: Update): Promise<PublishOutcome> {
     if (this.#closed || !this.#st) return Promise.reject(new QsError('ERR_TRANSPORT_CLOSED', 'the Mercure transport is closed'));
     return new Promise((resolve, reject) => {
       this.#batch.push({ update, resolve, reject });
@@ -177,16 +184,23 @@ export class BoltBackend implements Backend {
       for (const p of batch) p.reject(new QsError('ERR_TRANSPORT_CLOSED', 'the Mercure transport is closed'));
       return;
     }
-    const first = this.#head + 1;
-    const last = this.#head + batch.length;
-    const since = this.#sinceTrim + batch.length;
-    const trim = this.#size > 0 && since >= this.#every && last > this.#size;
+    /** seq of each publish of the batch; 0 = duplicate of a retained update (not inserted). */
+    const seqs = new Array<number>(batch.length).fill(0);
+    let last = this.#head;
+    let trim = false;
+    let since = this.#sinceTrim;
     try {
       st.begin.run();
+      const inBatch = new Set<string>();
       for (let i = 0; i < batch.length; i++) {
         const u = batch[i]!.update;
-        st.insert.run(first + i, idParam(u.id), JSON.stringify(u.topics), u.data, u.private ? 1 : 0, u.type || null, retryParam(u.retry));
+        if (inBatch.has(u.id) || st.find.get(idParam(u.id)) !== undefined) continue;
+        inBatch.add(u.id);
+        seqs[i] = ++last;
+        st.insert.run(last, idParam(u.id), JSON.stringify(u.topics), u.data, u.private ? 1 : 0, u.type || null, retryParam(u.retry));
       }
+      since += last - this.#head;
+      trim = this.#size > 0 && since >= this.#every && last > this.#size;
       if (trim) st.trim.run(last - this.#size);
       st.commit.run();
     } catch (err) {
@@ -195,13 +209,16 @@ export class BoltBackend implements Backend {
       for (const p of batch) p.reject(e);
       return;
     }
-    this.#head = last;
-    this.#lastId = batch[batch.length - 1]!.update.id;
+    if (last > this.#head) {
+      this.#head = last;
+      this.#lastId = batch[seqs.lastIndexOf(last)]!.update.id;
+    }
     this.#sinceTrim = trim ? 0 : since;
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
-      this.#sink!.deliver(p.update, BigInt(first + i));
-      p.resolve();
+      if (seqs[i] === 0) { p.resolve('duplicate'); continue; }
+      this.#sink!.deliver(p.update, BigInt(seqs[i]!));
+      p.resolve('stored');
     }
   };
 

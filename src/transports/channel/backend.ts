@@ -5,7 +5,7 @@
  * every process. History and presence are the host's.
  */
 import { randomUUID } from 'node:crypto';
-import type { Backend, BackendSink, HistoryResult, PresenceBackend, SubscriberInfo, Update } from '../core/contract.ts';
+import type { Backend, BackendSink, HistoryResult, PresenceBackend, PublishOutcome, SubscriberInfo, Update } from '../core/contract.ts';
 import type { HostLink } from './link.ts';
 
 export class ChannelBackend implements Backend {
@@ -15,6 +15,7 @@ export class ChannelBackend implements Backend {
   readonly #channel = randomUUID();
   history?: (afterId: string, visit: (update: Update, seq: bigint) => boolean | void) => Promise<HistoryResult>;
   lastEventId?: () => Promise<string | undefined>;
+  dedupe?: Backend['dedupe'];
   readonly presence: PresenceBackend;
 
   constructor(link: HostLink, name: string, config: Record<string, unknown>) {
@@ -39,9 +40,10 @@ export class ChannelBackend implements Backend {
       };
     }
     if (caps.lastEventId) this.lastEventId = () => this.#link.lastEventId(this.#channel);
+    if (caps.dedupe) this.dedupe = caps.dedupe;
   }
 
-  publish(update: Update): Promise<void> { return this.#link.publish(this.#channel, update); }
+  publish(update: Update): Promise<PublishOutcome | void> { return this.#link.publish(this.#channel, update); }
 
   health(): Promise<void> { return this.#link.health(this.#channel); }
 

@@ -102,7 +102,7 @@ export class BackendHost {
       const backend = recipe.backend();
       const e: Entry = {
         key, backend, channels: new Set(),
-        caps: { history: typeof backend.history === 'function', lastEventId: typeof backend.lastEventId === 'function' },
+        caps: { history: typeof backend.history === 'function', lastEventId: typeof backend.lastEventId === 'function', dedupe: backend.dedupe },
         started: Promise.resolve(),
       };
       const fan: BackendSink = {

@@ -66,7 +66,7 @@ export class IpcHostLink implements HostLink {
       throw err;
     });
   }
-  publish(channel: string, update: unknown) { return this.#call<void>('publish', channel, [update]); }
+  publish(channel: string, update: unknown) { return this.#call<Awaited<ReturnType<HostLink['publish']>>>('publish', channel, [update]); }
   history(channel: string, afterId: string) { return this.#call<Awaited<ReturnType<HostLink['history']>>>('history', channel, [afterId]); }
   lastEventId(channel: string) { return this.#call<string | undefined>('lastEventId', channel); }
   health(channel: string) { return this.#call<void>('health', channel); }

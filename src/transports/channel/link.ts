@@ -5,16 +5,17 @@
  * main process opens it once (BackendHost) and every process, itself
  * included, reaches it through a HostLink: the channel transport's backend.
  */
-import type { BackendSink, HistoryResult, SubscriberInfo, Update } from '../core/contract.ts';
+import type { Backend, BackendSink, HistoryResult, PublishOutcome, SubscriberInfo, Update } from '../core/contract.ts';
 
 /** What the real backend can do, so the channel backend offers the same. */
-export interface Capabilities { history: boolean; lastEventId: boolean }
+export interface Capabilities { history: boolean; lastEventId: boolean; dedupe: Backend['dedupe'] }
 
 /** One process's view of the backend host. Every call names the opener's own channel id. */
 export interface HostLink {
   /** Opens (or joins) the backend of a transport config; deliveries go to sink from then on. */
   open(channel: string, name: string, config: Record<string, unknown>, sink: BackendSink): Promise<Capabilities>;
-  publish(channel: string, update: Update): Promise<void>;
+  /** Resolves 'duplicate' when the backend refused an ID it retains (idempotent publish). */
+  publish(channel: string, update: Update): Promise<PublishOutcome | void>;
   /** Retained updates after afterId, in stream order, up to the head at call time. */
   history(channel: string, afterId: string): Promise<{ items: [Update, bigint][]; result: HistoryResult }>;
   lastEventId(channel: string): Promise<string | undefined>;

@@ -61,10 +61,23 @@ export interface TransportHealth {
   error?: string;
 }
 
+/**
+ * What dispatch() resolves with. `duplicate`: an update with this ID was
+ * already retained, so nothing was stored or delivered again (idempotent
+ * publish: a publisher's retry after a 503 or a lost answer is safe). `id` is
+ * the ID the publisher is answered with (the stored update's).
+ */
+export interface DispatchResult { id: string; duplicate: boolean }
+
 /** What the hub uses. Implemented once, by Fanout (fanout.ts), over any Backend. */
 export interface Transport {
-  /** Persists (if the backend keeps history) and fans the update out on every node. Rejects with ERR_TRANSPORT_CLOSED / ERR_TRANSPORT_UNAVAILABLE. */
-  dispatch(update: Update): Promise<void>;
+  /**
+   * Persists (if the backend keeps history) and fans the update out on every
+   * node, unless its ID is already retained (see DispatchResult). Rejects with
+   * ERR_TRANSPORT_CLOSED / ERR_TRANSPORT_UNAVAILABLE; after an UNAVAILABLE
+   * the update may or may not be stored, and a retry with the same ID settles it.
+   */
+  dispatch(update: Update): Promise<DispatchResult>;
   /**
    * Registers the subscriber. When lastEventId is given, replays the retained
    * updates after it (history first, then live, no gap, no duplicate) and
@@ -76,7 +89,11 @@ export interface Transport {
   /** Subscribers of every node (presence) and the current last event ID ('earliest' if none). */
   subscribers(): Promise<{ lastEventId: string; subscribers: SubscriberInfo[] }>;
   lastEventId(): Promise<string>;
-  health(): Promise<TransportHealth>;
+  /**
+   * 'live' answers at once from the process's own state and never waits on
+   * the backend; 'ready' (default) asks the backend, within a short bound.
+   */
+  health(check?: 'live' | 'ready'): Promise<TransportHealth>;
   /**
    * Matches topics for delivery through this store (the hub's, sized by
    * `topic_selector_cache`). Hubs sharing one pooled transport share one
@@ -115,12 +132,41 @@ export interface PresenceBackend {
   list(): Promise<SubscriberInfo[]>;
 }
 
+/**
+ * What Backend.publish resolves with: 'stored' (appended; it comes back
+ * through sink.deliver) or 'duplicate' (an update with the same ID is already
+ * retained: nothing appended, nothing delivered). void counts as 'stored'.
+ */
+export type PublishOutcome = 'stored' | 'duplicate';
+
+/**
+ * How a backend keeps publishes idempotent (an ID already retained is not stored again):
+ * - 'atomic': publish() checks and appends in one atomic step, race-free
+ *   across nodes, and resolves 'duplicate' (bolt: one SQLite transaction;
+ *   redis: one Lua script, check + XADD; postgres: check under the publish
+ *   lock, backed by a unique index).
+ * - 'core': the backend cannot check; the core refuses IDs it has seen in the
+ *   stream (the newest `FanoutOptions.dedupeWindow` updates, primed from tail()
+ *   at start). Best effort: a retry that reaches a node before that node has
+ *   read the first copy back is stored again. For brokers (Kafka, Pulsar).
+ * - absent: no deduplication (local: nothing is retained, and an in-process
+ *   publish never ends in doubt).
+ * Either way the core coalesces concurrent dispatches of one ID on one node.
+ */
+export type Dedupe = 'atomic' | 'core';
+
 /** The part each backend writes. */
 export interface Backend {
   /** Connects and starts feeding the stream to sink (from the current head). */
   start(sink: BackendSink): Promise<void>;
-  /** Appends to the shared stream. The update comes back through sink.deliver on every node, this one included. */
-  publish(update: Update): Promise<void>;
+  /**
+   * Appends to the shared stream. The update comes back through sink.deliver
+   * on every node, this one included. With `dedupe: 'atomic'`, an update whose
+   * ID is already retained is not appended: resolve 'duplicate'.
+   */
+  publish(update: Update): Promise<PublishOutcome | void>;
+  /** See Dedupe. */
+  readonly dedupe?: Dedupe;
   /**
    * Visits retained updates strictly after afterId ('earliest' = all), in stream
    * order, up to the head at call time. Backends without history omit it.

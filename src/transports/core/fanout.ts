@@ -21,7 +21,8 @@ import { QsError } from '../../host/errors.ts';
 import { serializeUpdate } from './event.ts';
 import { defaultSelectorStore, type TopicSelectorStore } from '../../topics/topic-selector.ts';
 import { SubscriberIndex, authorised, createEntry, entryMatches, type Entry } from './subscriber-index.ts';
-import type { Backend, BackendSink, Subscriber, SubscriberInfo, Transport, TransportHealth, Update } from './contract.ts';
+import { RecentIds } from './recent-ids.ts';
+import type { Backend, BackendSink, DispatchResult, Subscriber, SubscriberInfo, Transport, TransportHealth, Update } from './contract.ts';
 
 /** The reserved Last-Event-ID meaning "from the start" / "nothing yet". */
 export const EARLIEST = 'earliest';
@@ -42,6 +43,10 @@ export interface FanoutOptions {
   tailLimit?: number;
   /** Where errors thrown by subscribers are reported. */
   onError?: (err: unknown, context: string) => void;
+  /** Bound on a readiness check of the backend, ms (default 2,000); past it the transport is not ready. */
+  healthTimeoutMs?: number;
+  /** Newest stream IDs the core remembers for backends with `dedupe: 'core'` (default 10,000). */
+  dedupeWindow?: number;
 }
 
 const closedError = (): QsError => new QsError('ERR_TRANSPORT_CLOSED', 'the Mercure transport is closed');
@@ -52,6 +57,7 @@ export class Fanout implements Transport {
   #store: TopicSelectorStore;
   readonly #maxHeld: number;
   readonly #tailLimit: number;
+  readonly #healthTimeoutMs: number;
   readonly #onError: (err: unknown, context: string) => void;
   readonly #index = new SubscriberIndex();
   /** Local subscribers in registration order (presence when the backend has none). */
@@ -63,13 +69,19 @@ export class Fanout implements Transport {
   #started: Promise<void> | undefined;
   #up = true;
   #downError: string | undefined;
+  /** Dispatches in flight by update ID: a concurrent one with the same ID waits for it (idempotent publish). */
+  readonly #inflight = new Map<string, Promise<DispatchResult>>();
+  /** `dedupe: 'core'` only: the IDs seen in the stream. */
+  readonly #recent: RecentIds | undefined;
 
   constructor(backend: Backend, options: FanoutOptions = {}) {
     this.#backend = backend;
     this.#store = options.selectors ?? defaultSelectorStore();
     this.#maxHeld = options.maxHeld ?? 10_000;
     this.#tailLimit = options.tailLimit ?? 10_000;
+    this.#healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
     this.#onError = options.onError ?? (() => {});
+    if (backend.dedupe === 'core') this.#recent = new RecentIds(options.dedupeWindow ?? 10_000);
   }
 
   /** Opens the backend and starts receiving the stream. Idempotent. */
@@ -82,19 +94,60 @@ export class Fanout implements Transport {
         this.#downError = up ? undefined : error instanceof Error ? error.message : String(error ?? 'backend connection lost');
       },
     };
-    return (this.#started ??= this.#backend.start(sink));
+    return (this.#started ??= this.#backend.start(sink).then(() => this.#primeRecent().catch(() => {})));
+  }
+
+  /**
+   * `dedupe: 'core'`: remembers the IDs already retained (newest first from
+   * tail(), added oldest first). Best effort: a backend that started without
+   * its connection (late start) primes nothing.
+   */
+  async #primeRecent(): Promise<void> {
+    const recent = this.#recent;
+    if (!recent || !this.#backend.tail) return;
+    const ids: string[] = [];
+    const max = this.#tailLimit;
+    await this.#backend.tail((u) => { ids.push(u.id); return ids.length >= max; });
+    for (let i = ids.length - 1; i >= 0; i--) recent.add(ids[i]!);
   }
 
   /** Replaces the match cache (the hub's `SetTopicSelectorStore`). */
   useSelectorStore(store: TopicSelectorStore): void { this.#store = store; }
 
-  dispatch(update: Update): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError());
-    return this.#backend.publish(update).catch((err: unknown) => {
+  /**
+   * Idempotent publish (transport.ts `Dedupe`): a dispatch whose ID is in
+   * flight on this node waits for that one and, if it succeeded, is its
+   * duplicate; otherwise the backend (or, for 'core', the window of recent IDs) decides.
+   */
+  async dispatch(update: Update): Promise<DispatchResult> {
+    if (this.#closed) throw closedError();
+    const dedupe = this.#backend.dedupe;
+    if (!dedupe) return this.#publish(update);
+    const id = update.id;
+    const pending = this.#inflight.get(id);
+    if (pending && await pending.then(() => true, () => false)) return { id, duplicate: true };
+    if (this.#recent?.has(id)) return { id, duplicate: true };
+    const p = this.#publish(update);
+    this.#inflight.set(id, p);
+    try {
+      const r = await p;
+      if (!r.duplicate) this.#recent?.add(id);
+      return r;
+    } finally {
+      if (this.#inflight.get(id) === p) this.#inflight.delete(id);
+    }
+  }
+
+  async #publish(update: Update): Promise<DispatchResult> {
+    let outcome;
+    try {
+      outcome = await this.#backend.publish(update);
+    } catch (err) {
       if (this.#closed) throw closedError();
       if (err instanceof QsError) throw err;
       throw new QsError('ERR_TRANSPORT_UNAVAILABLE', `the Mercure transport cannot reach its backend: ${message(err)}`, { cause: err });
-    });
+    }
+    return { id: update.id, duplicate: outcome === 'duplicate' };
   }
 
   async subscribe(sub: Subscriber, lastEventId?: string): Promise<string | undefined> {
@@ -131,14 +184,27 @@ export class Fanout implements Transport {
     return this.#lastId;
   }
 
-  async health(): Promise<TransportHealth> {
+  /**
+   * Liveness is the process's own: never a backend call, so a locked table or
+   * an exhausted pool cannot make an orchestrator restart a working node.
+   * Readiness asks the backend, bounded by healthTimeoutMs.
+   */
+  async health(check: 'live' | 'ready' = 'ready'): Promise<TransportHealth> {
     if (this.#closed) return { ready: false, live: false, error: 'transport closed' };
+    const connection: TransportHealth = this.#up ? { ready: true, live: true } : { ready: false, live: true, error: this.#downError ?? 'backend connection lost' };
+    if (check === 'live' || !this.#up) return connection;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.#backend.health?.();
+      await Promise.race([
+        this.#backend.health?.(),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`the backend did not answer its health check within ${this.#healthTimeoutMs} ms`)), this.#healthTimeoutMs); }),
+      ]);
     } catch (err) {
       return { ready: false, live: true, error: message(err) };
+    } finally {
+      clearTimeout(timer);
     }
-    return this.#up ? { ready: true, live: true } : { ready: false, live: true, error: this.#downError ?? 'backend connection lost' };
+    return connection;
   }
 
   close(): Promise<void> {
@@ -185,6 +251,7 @@ export class Fanout implements Transport {
   #deliver(update: Update, seq: bigint): void {
     if (this.#closed) return;
     this.#lastId = update.id;
+    this.#recent?.add(update.id);
     const buckets = this.#index.buckets(update.topics, this.#store);
     if (buckets.length === 0) return;
     const pass = ++this.#pass;

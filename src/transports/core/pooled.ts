@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import type { Module, ModuleContext } from '../../host/module.ts';
 import { stableKey, type UsagePool } from '../../host/usage-pool.ts';
 import { Fanout } from './fanout.ts';
+import { lateStart } from './late-start.ts';
 import type { Backend, Transport } from './contract.ts';
 
 /** What the hub gets from ctx.load('mercure.transports.<name>', config). */
@@ -65,7 +66,10 @@ export class PooledTransport implements TransportModule {
     const recipe = this.#recipe(ctx);
     const key = `${this.#id} ${stableKey(recipe.key)}`;
     this.#transport = await ctx.pool.loadOrNew(key, async () => {
-      const fanout = new Fanout(recipe.backend(), { onError: (err, what) => ctx.log.warn({ err }, `${what} failed`) });
+      // A config that will serve starts even while its backend is down (not ready, 503s, connects later);
+      // one that is only validated fails fast on an unreachable backend.
+      const backend = ctx.serving ? lateStart(recipe.backend, { log: ctx.log }) : recipe.backend();
+      const fanout = new Fanout(backend, { onError: (err, what) => ctx.log.warn({ err }, `${what} failed`) });
       try {
         await fanout.start();
       } catch (err) {

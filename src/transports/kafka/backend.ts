@@ -70,6 +70,8 @@ const V7_SKEW_MS = 60_000;
 type Bytes = Producer<Buffer, Buffer, Buffer, Buffer>;
 
 export class KafkaBackend implements Backend {
+  /** A retried publish is refused by the fan-out core's window of recent IDs (idempotent publish; see Dedupe). */
+  readonly dedupe = 'core' as const;
   readonly options: KafkaBackendOptions;
   readonly presence: KafkaPresence;
   readonly #admin: Admin;

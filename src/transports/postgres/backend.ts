@@ -18,7 +18,11 @@
  *   mercure_subscribers(node_id → mercure_nodes ON DELETE CASCADE, id text, topics text[],
  *     payload jsonb, joined_at timestamptz, PRIMARY KEY (node_id, id))
  *   mercure_schema_version(version integer, applied_at timestamptz)
- *   mercure_publish(id, topics, data, private, type, retry) → seq   -- what the hub calls to publish
+ *   mercure_publish_once(id, topics, data, private, type, retry) → (seq, stored)  -- what the hub calls
+ *   mercure_publish(id, topics, data, private, type, retry) → seq   -- the same for other writers
+ *     Both are idempotent: an ID already retained is not inserted again (the
+ *     retained row's seq is returned, stored = false). Index mercure_updates_id_once
+ *     (unique on id, rows written since schema version 2) backs this up.
  *   NOTIFY channel: mercure_updates, payload = the new seq as text
  *
  * Example queries:
@@ -69,7 +73,7 @@ import { StreamListener } from './listener.ts';
 import { PostgresPresence, type PgLog } from './presence.ts';
 import { BATCH, COLUMNS, migrate, toUpdate, type Row } from './schema.ts';
 import { pgConfigFromUrl, redact } from './url.ts';
-import type { Backend, BackendSink, HistoryResult, Update } from '../core/contract.ts';
+import type { Backend, BackendSink, HistoryResult, PublishOutcome, Update } from '../core/contract.ts';
 
 /** Programmatic options (the module turns PostgresConfig into these). Times in milliseconds. */
 export interface PostgresOptions {
@@ -112,6 +116,8 @@ export function unavailable(err: unknown, what: string): Error {
 /** The PostgreSQL Backend. See the file comment for the storage model. */
 export class PostgresBackend implements Backend {
   readonly presence: PostgresPresence;
+  /** Idempotent publish: mercure_publish_once() checks and inserts under the publish lock. */
+  readonly dedupe = 'atomic';
   #opts: PostgresOptions;
   #log: PgLog;
   #pool: pg.Pool;
@@ -149,11 +155,12 @@ export class PostgresBackend implements Backend {
   }
 
   /** Appends one update; it comes back through the sink on every node. */
-  async publish(u: Update): Promise<void> {
+  async publish(u: Update): Promise<PublishOutcome> {
     if (this.#closed) throw new QsError('ERR_TRANSPORT_CLOSED', 'transport closed');
     try {
-      await this.#pool.query('SELECT mercure_publish($1, $2, $3, $4, $5, $6)',
+      const { rows } = await this.#pool.query<{ out_stored: boolean }>('SELECT out_stored FROM mercure_publish_once($1, $2, $3, $4, $5, $6)',
         [u.id, u.topics, u.data, u.private, u.type ?? null, u.retry ?? null]);
+      return rows[0]?.out_stored === false ? 'duplicate' : 'stored';
     } catch (err) {
       throw unavailable(err, 'publish');
     }

@@ -76,6 +76,37 @@ const MIGRATIONS: readonly string[] = [
      PERFORM pg_notify('${CHANNEL}', s::text);
      RETURN s;
    END $$;`,
+  // 2: idempotent publish. An update whose ID is already retained is not
+  // inserted again: the check runs under the publish lock, which every insert
+  // takes, so it is race-free across nodes; a unique index on the rows written
+  // from now on backs it against bare INSERTs (older rows may repeat an ID).
+  // mercure_publish() keeps its signature and returns the retained row's seq
+  // for a duplicate; mercure_publish_once() also says whether it stored.
+  `DO $$ BEGIN
+     EXECUTE format('CREATE UNIQUE INDEX mercure_updates_id_once ON mercure_updates (id) WHERE seq > %s',
+       (SELECT coalesce(max(seq), 0) FROM mercure_updates));
+   END $$;
+
+   CREATE FUNCTION mercure_publish_once(p_id text, p_topics text[], p_data text, p_private boolean, p_type text, p_retry integer,
+     OUT out_seq bigint, OUT out_stored boolean)
+   LANGUAGE plpgsql AS $$
+   BEGIN
+     PERFORM pg_advisory_xact_lock(${LOCK_CLASS}, ${PUBLISH_LOCK});
+     SELECT u.seq INTO out_seq FROM mercure_updates u WHERE u.id = p_id ORDER BY u.seq LIMIT 1;
+     IF FOUND THEN
+       out_stored := false;
+       RETURN;
+     END IF;
+     INSERT INTO mercure_updates (id, topics, data, private, type, retry)
+       VALUES (p_id, p_topics, p_data, p_private, p_type, p_retry) RETURNING seq INTO out_seq;
+     PERFORM pg_notify('${CHANNEL}', out_seq::text);
+     out_stored := true;
+   END $$;
+
+   CREATE OR REPLACE FUNCTION mercure_publish(p_id text, p_topics text[], p_data text, p_private boolean, p_type text, p_retry integer)
+   RETURNS bigint LANGUAGE sql AS $$
+     SELECT out_seq FROM mercure_publish_once(p_id, p_topics, p_data, p_private, p_type, p_retry)
+   $$;`,
 ];
 
 /** The schema version this code expects. */

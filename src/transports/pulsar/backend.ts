@@ -72,6 +72,8 @@ export function presenceTopicName(topic: string): string {
 }
 
 export class PulsarBackend implements Backend {
+  /** A retried publish is refused by the fan-out core's window of recent IDs (idempotent publish; see Dedupe). */
+  readonly dedupe = 'core' as const;
   readonly options: PulsarBackendOptions;
   readonly topic: string;
   readonly presence: PulsarPresence;

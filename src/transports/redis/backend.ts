@@ -32,7 +32,7 @@ import { Cluster } from 'ioredis';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { QsError } from '../../host/errors.ts';
-import type { Backend, BackendSink, HistoryResult, Update } from '../core/contract.ts';
+import type { Backend, BackendSink, HistoryResult, PublishOutcome, Update } from '../core/contract.ts';
 import { backoff, createClient, streamKeys, unavailable, within, type RedisClient, type RedisConnection, type StreamKeys } from './client.ts';
 import { decodeEntry, encodeUpdate, entryIdToSeq } from './codec.ts';
 import { RedisPresence } from './presence.ts';
@@ -73,6 +73,8 @@ export class RedisBackend implements Backend {
   readonly options: RedisBackendOptions;
   readonly keys: StreamKeys;
   readonly presence: RedisPresence;
+  /** Idempotent publish: the PUBLISH script checks the ID index and appends atomically. */
+  readonly dedupe = 'atomic';
   #cmd: RedisClient;
   #reader: RedisClient;
   #sink: BackendSink | undefined;
@@ -142,12 +144,13 @@ export class RedisBackend implements Backend {
     this.#loop = this.#readLoop();
   }
 
-  async publish(update: Update): Promise<void> {
+  async publish(update: Update): Promise<PublishOutcome> {
     this.#usable();
     const [field, value] = encodeUpdate(update, this.options.binary ?? false);
     try {
-      await runScript(this.#cmd, PUBLISH, [this.keys.stream, this.keys.ids, this.keys.order, this.keys.next, this.keys.latest],
-        [this.options.maxLength ?? 0, update.id, field, value]);
+      const [, duplicate] = await runScript(this.#cmd, PUBLISH, [this.keys.stream, this.keys.ids, this.keys.order, this.keys.next, this.keys.latest],
+        [this.options.maxLength ?? 0, update.id, field, value]) as [string, number];
+      return duplicate === 1 ? 'duplicate' : 'stored';
     } catch (err) {
       throw unavailable(err);
     }

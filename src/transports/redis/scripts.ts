@@ -13,9 +13,12 @@ function script(lua: string): Script {
 }
 
 /**
- * Appends one update and indexes it.
+ * Appends one update and indexes it, unless its ID is already retained
+ * (idempotent publish: the check and the XADD are one atomic script, so two
+ * nodes retrying the same update cannot both append it).
  * KEYS: stream, ids, order, next, latest.
  * ARGV: max length (0 = unbounded), update ID, field, value.
+ * Returns {entry ID, 0} for a new entry, {retained entry ID, 1} for a duplicate.
  *
  * `ids` maps an update ID to its OLDEST retained entry (the history anchor,
  * as in the Go hub). Custom IDs may repeat: the occurrences of one ID are
@@ -26,11 +29,13 @@ function script(lua: string): Script {
  * Trimming is approximate (`MAXLEN ~`: whole radix-tree nodes at once); after
  * it, `order` holds more items than the stream has entries, and popping the
  * surplus from its head visits exactly the trimmed entries, oldest first.
- * Returns the new entry ID.
+ * (Repeated IDs come only from streams written before idempotent publish.)
  */
 export const PUBLISH = script(`
 local stream, ids, order, nxt, latest = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local uid = ARGV[2]
+local retained = redis.call('HGET', ids, uid)
+if retained and #redis.call('XRANGE', stream, retained, retained) > 0 then return {retained, 1} end
 local id
 if tonumber(ARGV[1]) > 0 then
   id = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[1], '*', ARGV[3], ARGV[4])
@@ -63,7 +68,7 @@ for _ = 1, surplus do
     end
   end
 end
-return id
+return {id, 0}
 `);
 
 /** KEYS: stream. Returns the last entry ID, or false when the stream is empty or absent (no payload on the wire). */

@@ -159,3 +159,44 @@ test('template index stays right as template selectors come and go', async () =>
   assert.deepEqual(b.ids(), ['2', '3', '4']);
   assert.deepEqual(again.ids(), ['4']);
 });
+
+/** A broker-like backend (Kafka, Pulsar) that cannot check IDs: the core does, over the IDs it saw. */
+class CoreDedupeBackend extends ManualBackend {
+  readonly dedupe = 'core';
+  async tail(visit: (u: Update, seq: bigint) => boolean | void): Promise<void> {
+    for (let i = this.log.length - 1; i >= 0; i--) if (visit(this.log[i]!.update, this.log[i]!.seq) === true) return;
+  }
+}
+
+test("dedupe 'core': IDs retained before start, seen in the stream or in flight are not published again", async () => {
+  const b = new CoreDedupeBackend();
+  b.log.push({ update: update('old', 'x'), seq: 1n }); // written before this node started
+  b.released = 1;
+  const t = await started(b, { dedupeWindow: 3 });
+  assert.deepEqual(await t.dispatch(update('old', 'x')), { id: 'old', duplicate: true }, 'primed from tail() at start');
+  // Another node's update, read back from the stream.
+  b.log.push({ update: update('remote', 'x'), seq: 2n });
+  b.release();
+  assert.deepEqual(await t.dispatch(update('remote', 'x')), { id: 'remote', duplicate: true });
+  // Concurrent dispatches of one ID on this node: one publish.
+  const racing = await Promise.all([1, 2, 3].map(() => t.dispatch(update('race', 'x'))));
+  assert.deepEqual(racing.map((r) => r.duplicate).sort(), [false, true, true]);
+  assert.deepEqual(b.log.map((e) => e.update.id), ['old', 'remote', 'race']);
+  // A failed publish is not remembered: its retry is published.
+  b.failPublish = new Error('broker down');
+  await assert.rejects(t.dispatch(update('retry-me', 'x')), { code: 'ERR_TRANSPORT_UNAVAILABLE' });
+  b.failPublish = undefined;
+  assert.deepEqual(await t.dispatch(update('retry-me', 'x')), { id: 'retry-me', duplicate: false });
+  // The window is bounded: the oldest IDs leave it.
+  for (const id of ['a', 'b', 'c']) await t.dispatch(update(id, 'x'));
+  b.release();
+  assert.deepEqual(await t.dispatch(update('old', 'x')), { id: 'old', duplicate: false }, 'out of the window');
+});
+
+test('a backend without dedupe (local) publishes every dispatch, repeated IDs included', async () => {
+  const b = new ManualBackend();
+  const t = await started(b);
+  assert.deepEqual(await t.dispatch(update('same', 'x')), { id: 'same', duplicate: false });
+  assert.deepEqual(await t.dispatch(update('same', 'x')), { id: 'same', duplicate: false });
+  assert.equal(b.log.length, 2);
+});

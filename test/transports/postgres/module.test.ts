@@ -43,7 +43,7 @@ describe('mercure.transports.postgres', { skip }, () => {
     const first = postgresTransportModule.create({ url, '@span': 'Caddyfile:3:5' });
     await first.provision(context(pool));
     const { rows } = await server.sql('SELECT max(version) AS v FROM mercure_schema_version', [], url.split('/').pop());
-    assert.equal(rows[0].v, 1);
+    assert.equal(rows[0].v, 2);
     // A reload with the same config (another span) shares it; a different config does not.
     const second = postgresTransportModule.create({ url, '@span': 'Caddyfile:9:5' });
     await second.provision(context(pool));

@@ -21,13 +21,15 @@ async function startFails(options: RedisBackendOptions, re: RegExp): Promise<voi
   await b.close();
 }
 
-/** Publishes one update and waits for it to come back. */
+let trips = 0;
+/** Publishes one update (a new ID each time: a retained ID is not appended twice) and waits for it to come back. */
 async function roundTrip(options: RedisBackendOptions): Promise<void> {
   const { backend, sink } = await startBackend(options);
+  const id = `auth-${++trips}`;
   try {
-    await backend.publish(update('auth-1'));
+    await backend.publish(update(id));
     await sink.count(1);
-    assert.deepEqual(sink.ids, ['auth-1']);
+    assert.deepEqual(sink.ids, [id]);
   } finally {
     await backend.close();
   }

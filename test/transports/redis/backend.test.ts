@@ -106,24 +106,30 @@ test('history pages through more than one batch', { skip }, async () => {
   assert.deepEqual(back, a.sink.ids.slice(-600).reverse());
 });
 
-test('a repeated custom ID anchors at its oldest occurrence', { skip }, async () => {
+test('a custom ID already retained is not appended again (idempotent publish)', { skip }, async () => {
   const stream = streamName();
   const a = await node(stream);
-  for (const id of ['x', 'a', 'x', 'b', 'x', 'c']) await a.backend.publish(update(id));
-  await a.sink.count(6);
-  assert.deepEqual((await history(a.backend, 'x')).ids, ['a', 'x', 'b', 'x', 'c']);
+  const outcomes: string[] = [];
+  for (const id of ['x', 'a', 'x', 'b', 'x', 'c']) outcomes.push(await a.backend.publish(update(id)));
+  assert.deepEqual(outcomes, ['stored', 'stored', 'duplicate', 'stored', 'duplicate', 'stored']);
+  await a.sink.count(4);
+  assert.equal(await server.cli('xlen', stream), '4');
+  assert.deepEqual((await history(a.backend, 'x')).ids, ['a', 'b', 'c']);
 });
 
-test('trimming the oldest occurrence moves the anchor to the next one', { skip }, async () => {
+test('an ID trimmed out of the stream may be published again, and anchors at its new entry', { skip }, async () => {
   const stream = streamName();
   await server.cli('config', 'set', 'stream-node-max-entries', '1');
   try {
     const a = await node(stream, { maxLength: 4 });
-    for (const id of ['x', 'a', 'x', 'b', 'x', 'c']) await a.backend.publish(update(id));
-    await a.sink.count(6);
-    // Entries kept: x(3rd) b x(5th) c — the anchor of x is now the 3rd entry.
+    for (const id of ['x', 'a', 'b', 'c', 'd']) await a.backend.publish(update(id));
+    await a.sink.count(5);
     assert.equal(await server.cli('xlen', stream), '4');
-    assert.deepEqual((await history(a.backend, 'x')).ids, ['b', 'x', 'c']);
+    assert.deepEqual((await history(a.backend, 'x')).found, false);
+    assert.equal(await a.backend.publish(update('x')), 'stored');
+    assert.equal(await a.backend.publish(update('c')), 'duplicate');
+    await a.sink.count(6);
+    assert.deepEqual((await history(a.backend, 'c')).ids, ['d', 'x']);
     assert.deepEqual((await history(a.backend, 'a')).found, false);
   } finally {
     await server.cli('config', 'set', 'stream-node-max-entries', '100');
