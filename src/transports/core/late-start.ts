@@ -67,6 +67,7 @@ export function lateStart(factory: () => Backend, options: LateStartOptions = {}
     }
     if (closed) { await b.close().catch(() => {}); return; }
     ready = true;
+    adopt(b);
     for (const info of joined.values()) b.presence?.join(info);
     joined.clear();
     log?.info({}, 'transport backend connected');
@@ -92,6 +93,7 @@ export function lateStart(factory: () => Backend, options: LateStartOptions = {}
         return;
       }
       ready = true;
+      adopt(b);
     },
     publish(update: Update): Promise<PublishOutcome | void> {
       try { return usable().publish(update); } catch (err) { return Promise.reject(err); }
@@ -107,17 +109,26 @@ export function lateStart(factory: () => Backend, options: LateStartOptions = {}
       await b?.close();
     },
   };
-  if (probe.lastEventId) backend.lastEventId = async () => usable().lastEventId!();
-  if (probe.history) {
-    backend.history = (afterId: string, visit: (u: Update, seq: bigint) => boolean | void): Promise<HistoryResult> => {
-      try { return usable().history!(afterId, visit); } catch (err) { return Promise.reject(err); }
-    };
-  }
-  if (probe.tail) {
-    backend.tail = (visit: (u: Update, seq: bigint) => boolean | void): Promise<void> => {
-      try { return usable().tail!(visit); } catch (err) { return Promise.reject(err); }
-    };
-  }
+  /**
+   * Delegates the optional reads the backend offers. A backend may learn what it
+   * offers only once started (the workers' channel backend asks its host), so
+   * this runs for the probe and again for each backend that starts.
+   */
+  const adopt = (b: Backend): void => {
+    if (b.lastEventId && !backend.lastEventId) backend.lastEventId = async () => usable().lastEventId!();
+    if (b.history && !backend.history) {
+      backend.history = (afterId: string, visit: (u: Update, seq: bigint) => boolean | void): Promise<HistoryResult> => {
+        try { return usable().history!(afterId, visit); } catch (err) { return Promise.reject(err); }
+      };
+    }
+    if (b.tail && !backend.tail) {
+      backend.tail = (visit: (u: Update, seq: bigint) => boolean | void): Promise<void> => {
+        try { return usable().tail!(visit); } catch (err) { return Promise.reject(err); }
+      };
+    }
+    if (b.dedupe && !backend.dedupe) (backend as { dedupe?: Backend['dedupe'] }).dedupe = b.dedupe;
+  };
+  adopt(probe);
   if (probe.presence) {
     const presence: PresenceBackend = {
       join(info) { if (ready && current?.presence) current.presence.join(info); else joined.set(info.id, info); },
