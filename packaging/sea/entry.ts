@@ -8,8 +8,10 @@
  * from the assets here. Everything else is the normal CLI (src/cli/main.ts).
  *
  * One extra command exists only here, for container health checks without
- * wget or curl in the image: `quicksilver healthcheck [URL]` exits 0 when the
- * URL (default: the admin endpoint's /mercure/health/ready) answers 200.
+ * wget or curl in the image: `quicksilver healthcheck [ready|live|URL]` exits 0
+ * when the admin endpoint's /mercure/health/ready (or /live, or the given URL)
+ * answers 200. The admin address is $QS_HEALTHCHECK_ADMIN, else $CADDY_ADMIN,
+ * else localhost:2019 (the admin endpoint's default; fetch tries both IPv4 and IPv6).
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +38,9 @@ function serveAssets(sea: Sea): void {
   fs.readFileSync = patched as typeof fs.readFileSync;
 }
 
-async function healthcheck(url = `http://${process.env.QS_ADMIN_ADDRESS ?? '127.0.0.1:2019'}/mercure/health/ready`): Promise<number> {
+async function healthcheck(arg = 'ready'): Promise<number> {
+  const admin = process.env.QS_HEALTHCHECK_ADMIN || process.env.CADDY_ADMIN || 'localhost:2019';
+  const url = arg === 'ready' || arg === 'live' ? `http://${admin.replace(/^tcp\//, '')}/mercure/health/${arg}` : arg;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(4000) });
     await res.arrayBuffer();
