@@ -10,9 +10,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bin="$out/usr/bin/quicksilver"
 [ -x "$bin" ] || { echo "rootfs.sh: $bin is missing" >&2; exit 1; }
 # Every library ldd resolves, plus the program interpreter, copied with their paths.
-ldd "$bin" | awk '/=> \//{print $3} /^\s*\/.*ld-linux/{print $1}' | while read -r lib; do
+ldd "$bin" | awk '/=> \//{print $3} /ld-linux/ && !/=>/{print $1}' | while read -r lib; do
   cp -L --parents "$lib" "$out/"
 done
+compgen -G "$out/lib*/ld-linux*" >/dev/null || { echo "rootfs.sh: the program interpreter was not copied" >&2; exit 1; }
 mkdir -p "$out/etc/caddy" "$out/data" "$out/config" "$out/tmp"
 cp "$here/../../Caddyfile.example" "$out/etc/caddy/Caddyfile"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nquicksilver:x:65532:65532:quicksilver:/data:/sbin/nologin\n' > "$out/etc/passwd"
