@@ -40,8 +40,7 @@ export async function runCommand(flags: Flags): Promise<number> {
     throw new QsError(e instanceof QsError ? e.code : 'ERR_MODULE_PROVISION', `loading initial config: ${(e as Error).message}`, { cause: e });
   }
   for (const line of banner(initial.config)) process.stderr.write(line + '\n');
-  if (process.send) process.send({ ready: true, admin: rt.adminAddress });
-
+  // Signal handlers first: a supervisor may send SIGTERM the moment it hears "ready".
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGHUP', () => {
@@ -52,5 +51,6 @@ export async function runCommand(flags: Flags): Promise<number> {
       log.error({ err }, 'reload failed; the previous config keeps running');
     }
   });
+  if (process.send) process.send({ ready: true, admin: rt.adminAddress });
   return done;
 }

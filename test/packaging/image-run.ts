@@ -43,6 +43,7 @@ export async function buildImage(target: string, args: Record<string, string>, l
   const argv = ['build', '--format', 'docker', '--isolation', 'chroot', '--pull=never', '--layers', '--target', target, '-t', tag];
   for (const [k, v] of Object.entries(args)) argv.push('--build-arg', `${k}=${v}`);
   argv.push('-f', join(ROOT, 'Dockerfile'), ROOT);
+  const previous = await run('podman', ['image', 'inspect', '--format', '{{.Id}}', tag]).then((r) => r.stdout.trim(), () => '');
   try {
     const r = await run('podman', argv, { maxBuffer: 1 << 26 });
     writeFileSync(logFile, `${r.stdout}\n${r.stderr}`);
@@ -51,6 +52,12 @@ export async function buildImage(target: string, args: Record<string, string>, l
     writeFileSync(logFile, `${err.stdout ?? ''}\n${err.stderr ?? ''}`);
     throw new Error(`podman ${argv.join(' ')} failed (${err.code}); log in ${logFile}:\n${(err.stderr ?? '').slice(-4000)}`);
   }
+  // Keep podman's storage from growing by a few hundred MB per source change: drop the
+  // image this tag replaced and the build stage's stale, untagged images (the layer
+  // cache of unchanged steps stays: those images still have children).
+  const current = (await run('podman', ['image', 'inspect', '--format', '{{.Id}}', tag])).stdout.trim();
+  if (previous && previous !== current) await run('podman', ['rmi', previous]).catch(() => undefined);
+  await run('podman', ['image', 'prune', '-f', '--filter', 'label=io.quicksilver.stage=build']).catch(() => undefined);
   return tag;
 }
 
