@@ -14,8 +14,6 @@ ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
 
 # --- build: the single executable (packaging/sea) and the minimal root file system
 FROM ${NODE_IMAGE} AS build
-# Marks this stage's images, so a builder can prune its stale ones (test/packaging/image-run.ts does).
-LABEL io.quicksilver.stage=build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts

@@ -37,13 +37,19 @@ export async function baseImages(): Promise<{ NODE_IMAGE: string; BASE_IMAGE: st
   return args as { NODE_IMAGE: string; BASE_IMAGE: string };
 }
 
-/** `podman build` of the repository's Dockerfile, unchanged, for one target; returns the tag. */
+/**
+ * `podman build` of the repository's Dockerfile, unchanged, for one target; returns the tag.
+ * The `build` stage is built and tagged first, so that its layers (npm ci above all) stay
+ * cached between runs; the image a tag replaces is removed, with the layers only it used,
+ * so podman's storage does not grow with every source change.
+ */
 export async function buildImage(target: string, args: Record<string, string>, logFile: string): Promise<string> {
+  if (target !== 'build') await buildImage('build', args, logFile.replace(/(\.log)?$/, '-stage.log'));
   const tag = `localhost/quicksilver-test:${target}`;
   const argv = ['build', '--format', 'docker', '--isolation', 'chroot', '--pull=never', '--layers', '--target', target, '-t', tag];
   for (const [k, v] of Object.entries(args)) argv.push('--build-arg', `${k}=${v}`);
   argv.push('-f', join(ROOT, 'Dockerfile'), ROOT);
-  const previous = await run('podman', ['image', 'inspect', '--format', '{{.Id}}', tag]).then((r) => r.stdout.trim(), () => '');
+  const previous = await imageId(tag);
   try {
     const r = await run('podman', argv, { maxBuffer: 1 << 26 });
     writeFileSync(logFile, `${r.stdout}\n${r.stderr}`);
@@ -52,13 +58,12 @@ export async function buildImage(target: string, args: Record<string, string>, l
     writeFileSync(logFile, `${err.stdout ?? ''}\n${err.stderr ?? ''}`);
     throw new Error(`podman ${argv.join(' ')} failed (${err.code}); log in ${logFile}:\n${(err.stderr ?? '').slice(-4000)}`);
   }
-  // Keep podman's storage from growing by a few hundred MB per source change: drop the
-  // image this tag replaced and the build stage's stale, untagged images (the layer
-  // cache of unchanged steps stays: those images still have children).
-  const current = (await run('podman', ['image', 'inspect', '--format', '{{.Id}}', tag])).stdout.trim();
-  if (previous && previous !== current) await run('podman', ['rmi', previous]).catch(() => undefined);
-  await run('podman', ['image', 'prune', '-f', '--filter', 'label=io.quicksilver.stage=build']).catch(() => undefined);
+  if (previous && previous !== (await imageId(tag))) await run('podman', ['rmi', previous]).catch(() => undefined);
   return tag;
+}
+
+function imageId(tag: string): Promise<string> {
+  return run('podman', ['image', 'inspect', '--format', '{{.Id}}', tag]).then((r) => r.stdout.trim(), () => '');
 }
 
 export async function inspectImage(tag: string): Promise<{ config: ImageConfig; size: number }> {
