@@ -24,6 +24,8 @@ import { freePort, startHub } from '../helpers/hub-process.ts';
 import { token } from './hub-checks.ts';
 
 const run = promisify(execFile);
+/** The first test may wait for `go install` of helm (minutes on a cold machine). */
+const HELM_TIMEOUT = 900_000;
 const CHART = join(ROOT, 'packaging', 'helm', 'quicksilver');
 const work = mkdtempSync(join(tmpdir(), 'qs-helm-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
@@ -92,7 +94,7 @@ function adaptedTransport(objs: Obj[], podName: string): Record<string, unknown>
 const KEYS = { publisherJwtKey: 'helm-publisher-key', subscriberJwtKey: 'helm-subscriber-key', license: 'the-license' };
 const MULTI = { replicaCount: 3, podDisruptionBudget: { enabled: true }, metrics: { serviceMonitor: { enabled: true } }, ingress: { enabled: true, className: 'nginx', hosts: [{ host: 'hub.example.com', paths: [{ path: '/', pathType: 'Prefix' }] }], tls: [{ secretName: 'hub-tls', hosts: ['hub.example.com'] }] } };
 
-test('helm lint passes with the default values and with each transport', async (t) => {
+test('helm lint passes with the default values and with each transport', { timeout: HELM_TIMEOUT }, async (t) => {
   if (!(await helm())) { t.skip('QS_SKIP_HELM_TEST=1: no helm here'); return; }
   const sets = [[], ['--set', 'transport.type=local'], ['--set', 'transport.type=redis', '--set', 'transport.redis.addresses={redis:6379}', '--set', 'replicaCount=3'],
     ['--set', 'transport.type=postgres', '--set', 'transport.postgres.url=postgres://u:p@pg/db', '--set', 'replicaCount=3'],
@@ -104,7 +106,7 @@ test('helm lint passes with the default values and with each transport', async (
   }
 });
 
-test('bolt (default): one pod, Recreate, JWT keys and license from the Secret, probes, volumes, the image Caddyfile', async (t) => {
+test('bolt (default): one pod, Recreate, JWT keys and license from the Secret, probes, volumes, the image Caddyfile', { timeout: HELM_TIMEOUT }, async (t) => {
   if (!(await helm())) { t.skip('QS_SKIP_HELM_TEST=1: no helm here'); return; }
   const objs = await template({ ...KEYS, image: { repository: 'registry.example.com/quicksilver', tag: '1.2.3' } });
   assert.deepEqual(objs.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Secret', 'Service', 'ServiceAccount']);
@@ -139,7 +141,7 @@ test('bolt (default): one pod, Recreate, JWT keys and license from the Secret, p
   assert.equal(strip(withoutAdditions), strip(readFileSync(join(ROOT, 'Caddyfile.example'), 'utf8')));
 });
 
-test('bolt and local refuse more than one replica, and autoscaling', async (t) => {
+test('bolt and local refuse more than one replica, and autoscaling', { timeout: HELM_TIMEOUT }, async (t) => {
   if (!(await helm())) { t.skip('QS_SKIP_HELM_TEST=1: no helm here'); return; }
   for (const type of ['bolt', 'local']) {
     assert.match(await templateError({ transport: { type }, replicaCount: 3 }), new RegExp(`replicaCount is 3 but the ${type} transport runs on a single node`));
@@ -183,7 +185,7 @@ const CASES: Array<{ type: string; values: object; expect: (tr: Record<string, u
 ];
 
 for (const c of CASES) {
-  test(`${c.type}: three pods, PDB, ServiceMonitor, Ingress, the transport block as ha-multi-node.md spells it`, async (t) => {
+  test(`${c.type}: three pods, PDB, ServiceMonitor, Ingress, the transport block as ha-multi-node.md spells it`, { timeout: HELM_TIMEOUT }, async (t) => {
     if (!(await helm())) { t.skip('QS_SKIP_HELM_TEST=1: no helm here'); return; }
     const objs = await template({ ...KEYS, ...MULTI, ...c.values });
     assert.deepEqual(objs.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Ingress', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor']);
@@ -212,7 +214,7 @@ for (const c of CASES) {
   });
 }
 
-test('autoscaling renders an HPA and leaves replicas to it', async (t) => {
+test('autoscaling renders an HPA and leaves replicas to it', { timeout: HELM_TIMEOUT }, async (t) => {
   if (!(await helm())) { t.skip('QS_SKIP_HELM_TEST=1: no helm here'); return; }
   const objs = await template({ transport: { type: 'redis', redis: { addresses: ['redis:6379'] } }, autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 70, targetMemoryUtilizationPercentage: 75 } });
   const hpa = one(objs, 'HorizontalPodAutoscaler');
@@ -222,7 +224,7 @@ test('autoscaling renders an HPA and leaves replicas to it', async (t) => {
   assert.equal(one(objs, 'Deployment').spec.replicas, undefined);
 });
 
-test('existingSecret: no Secret rendered, every key read from the named one', async (t) => {
+test('existingSecret: no Secret rendered, every key read from the named one', { timeout: HELM_TIMEOUT }, async (t) => {
   if (!(await helm())) { t.skip('QS_SKIP_HELM_TEST=1: no helm here'); return; }
   const objs = await template({ existingSecret: 'my-hub-keys', transport: { type: 'postgres' }, replicaCount: 2 });
   assert.equal(objs.filter((o) => o.kind === 'Secret').length, 0);
@@ -237,7 +239,7 @@ test('existingSecret: no Secret rendered, every key read from the named one', as
   ]);
 });
 
-test('the reference chart\'s values work: transportUrl, extraDirectives, globalOptions, caddyExtraDirectives, dev', async (t) => {
+test('the reference chart\'s values work: transportUrl, extraDirectives, globalOptions, caddyExtraDirectives, dev', { timeout: HELM_TIMEOUT }, async (t) => {
   if (!(await helm())) { t.skip('QS_SKIP_HELM_TEST=1: no helm here'); return; }
   const objs = await template({
     ...KEYS, replicaCount: 2, transportUrl: 'redis://redis:6379/mercure', extraDirectives: 'heartbeat 15s', dev: true,
@@ -256,7 +258,7 @@ test('the reference chart\'s values work: transportUrl, extraDirectives, globalO
   assert.ok(json.includes('"grace_period"'), 'globalOptions reach the global block');
 });
 
-test('the chart\'s Caddyfile serves: the hub, and the admin endpoint\'s /metrics on the metrics port', async (t) => {
+test('the chart\'s Caddyfile serves: the hub, and the admin endpoint\'s /metrics on the metrics port', { timeout: HELM_TIMEOUT }, async (t) => {
   if (!(await helm())) { t.skip('QS_SKIP_HELM_TEST=1: no helm here'); return; }
   const [http, metrics, admin] = [await freePort(), await freePort(), await freePort()];
   const objs = await template({ ...KEYS, service: { targetPort: http }, metrics: { port: metrics }, transport: { bolt: { path: join(work, 'chart-bolt.db') } } });
