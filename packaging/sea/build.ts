@@ -9,7 +9,7 @@
  * Run through packaging/sea/build.sh, which picks Node 24.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -23,9 +23,14 @@ const work = join(dirname(out), '.sea-build');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
-// Files the hub reads beside its sources at run time, served from SEA assets.
+// Files the hub reads beside its sources at run time (the UI, PHP helpers, package.json
+// for `version`): every file under src/ that is not TypeScript, served from SEA assets.
 const assets: Record<string, string> = { 'package.json': join(root, 'package.json') };
-for (const f of ['index.html', 'app.js', 'app.css']) assets[`src/mercure/ui/${f}`] = join(root, 'src', 'mercure', 'ui', f);
+for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || entry.name.endsWith('.ts')) continue;
+  const file = join(entry.parentPath, entry.name);
+  assets[relative(root, file).split('\\').join('/')] = file;
+}
 
 /** Gives each project source its own virtual import.meta.url / dirname under VIRTUAL_ROOT. */
 const importMeta: esbuild.Plugin = {

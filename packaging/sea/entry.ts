@@ -55,7 +55,14 @@ async function healthcheck(arg = 'ready'): Promise<number> {
 async function start(): Promise<void> {
   let sea: Sea | undefined;
   try { sea = (await import('node:sea')) as unknown as Sea; } catch { sea = undefined; }
-  if (sea?.isSea()) serveAssets(sea);
+  if (sea?.isSea()) {
+    serveAssets(sea);
+    // The CLI re-runs itself for `workers` and `start` with fork(module, args): in the
+    // executable that arrives as `exe [node flags…] <exe or virtual main.ts> args…`;
+    // drop what comes before the real arguments.
+    const at = process.argv.findIndex((a, i) => i >= 2 && (a === process.argv[1] || a === process.execPath || a.startsWith(VIRTUAL_ROOT)));
+    if (at >= 2 && process.argv.slice(2, at).every((a) => a.startsWith('-'))) process.argv.splice(2, at - 1);
+  }
   if (process.argv[2] === 'healthcheck') {
     process.exitCode = await healthcheck(process.argv[3]);
     return;

@@ -40,7 +40,8 @@ export async function runCommand(flags: Flags): Promise<number> {
     throw new QsError(e instanceof QsError ? e.code : 'ERR_MODULE_PROVISION', `loading initial config: ${(e as Error).message}`, { cause: e });
   }
   for (const line of banner(initial.config)) process.stderr.write(line + '\n');
-  // Signal handlers first: a supervisor may send SIGTERM the moment it hears "ready".
+  if (process.send) process.send({ ready: true, admin: rt.adminAddress });
+
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGHUP', () => {
@@ -51,6 +52,5 @@ export async function runCommand(flags: Flags): Promise<number> {
       log.error({ err }, 'reload failed; the previous config keeps running');
     }
   });
-  if (process.send) process.send({ ready: true, admin: rt.adminAddress });
   return done;
 }
