@@ -14,6 +14,7 @@
  * else localhost:2019 (the admin endpoint's default; fetch tries both IPv4 and IPv6).
  */
 import fs from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VIRTUAL_ROOT } from './virtual-root.ts';
 
@@ -60,7 +61,8 @@ async function start(): Promise<void> {
     // The CLI re-runs itself for `workers` and `start` with fork(module, args): in the
     // executable that arrives as `exe [node flags…] <exe or virtual main.ts> args…`;
     // drop what comes before the real arguments.
-    const at = process.argv.findIndex((a, i) => i >= 2 && (a === process.argv[1] || a === process.execPath || a.startsWith(VIRTUAL_ROOT)));
+    const self = (a: string) => a.startsWith(VIRTUAL_ROOT) || resolve(a) === process.execPath || resolve(a) === resolve(process.argv[1]!);
+    const at = process.argv.findIndex((a, i) => i >= 2 && self(a));
     if (at >= 2 && process.argv.slice(2, at).every((a) => a.startsWith('-'))) process.argv.splice(2, at - 1);
   }
   if (process.argv[2] === 'healthcheck') {
