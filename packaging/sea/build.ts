@@ -9,7 +9,7 @@
  * Run through packaging/sea/build.sh, which picks Node 24.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -32,19 +32,30 @@ for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTy
   assets[relative(root, file).split('\\').join('/')] = file;
 }
 
-/** Gives each project source its own virtual import.meta.url / dirname under VIRTUAL_ROOT. */
+/**
+ * Gives every bundled module that uses import.meta (the project's sources and ES-module
+ * dependencies) its own virtual import.meta.url / dirname / filename under VIRTUAL_ROOT,
+ * and ships as assets the files such a module names next to itself:
+ * `new URL('<literal>', import.meta.url)` and `join(import.meta.dirname, '<literal>')`.
+ */
 const importMeta: esbuild.Plugin = {
   name: 'virtual-import-meta',
   setup(build) {
-    build.onLoad({ filter: /\.ts$/ }, (args) => {
+    build.onLoad({ filter: /\.(ts|js|mjs)$/ }, (args) => {
       const rel = relative(root, args.path).split('\\').join('/');
-      if (rel.startsWith('..') || rel.startsWith('node_modules/')) return undefined;
+      if (rel.startsWith('..')) return undefined;
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes('import.meta')) return undefined;
+      for (const m of source.matchAll(/new URL\(\s*(['"])([^'"]+)\1\s*,\s*import\.meta\.url\s*\)|join\(\s*import\.meta\.dirname\s*,\s*(['"])([^'"]+)\3\s*\)/g)) {
+        const target = resolve(dirname(args.path), m[2] ?? m[4]!);
+        if (existsSync(target) && statSync(target).isFile()) assets[relative(root, target).split('\\').join('/')] = target;
+      }
       const file = VIRTUAL_ROOT + rel;
-      const text = readFileSync(args.path, 'utf8')
+      const text = source
         .replaceAll('import.meta.dirname', JSON.stringify(dirname(file)))
         .replaceAll('import.meta.filename', JSON.stringify(file))
         .replaceAll('import.meta.url', JSON.stringify('file://' + encodeURI(file).replaceAll('$', '%24')));
-      return { contents: text, loader: 'ts' };
+      return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
     });
   },
 };
@@ -62,6 +73,10 @@ const result = await esbuild.build({
   legalComments: 'none',
   // Optional native add-ons some clients try to load; the hub never uses them.
   external: ['pg-native'],
+  // Dependencies published as ES modules (createRequire(import.meta.url), …) get the
+  // executable's own file URL; the project's sources get virtual ones (importMeta).
+  define: { 'import.meta.url': '__qsImportMetaUrl', 'import.meta.dirname': '__qsImportMetaDirname', 'import.meta.filename': '__filename' },
+  banner: { js: 'var __qsImportMetaUrl = require("node:url").pathToFileURL(__filename).href, __qsImportMetaDirname = require("node:path").dirname(__filename);' },
   plugins: [importMeta],
   logLevel: 'warning',
 });
