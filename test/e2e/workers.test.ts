@@ -117,7 +117,14 @@ test('kill -9 of a worker while updates flow: it is restarted and its clients re
     const outcome = await s.count(total, 60_000).then(() => 'complete', (err: Error) => { if (!s.ended) throw err; return 'closed'; });
     const got = s.events.map((e) => e.id!);
     if (outcome === 'complete') { s.close(); return { moved: false, ids: got }; }
-    const again = await sub(g, topic, got.at(-1));
+    // As an EventSource does, retry a connection the dying worker's accept queue reset (bounded).
+    let again: SseClient | undefined;
+    for (let attempt = 0; !again; attempt++) {
+      again = await sub(g, topic, got.at(-1)).catch((err: NodeJS.ErrnoException) => {
+        if (attempt === 20 || (err.code !== 'ECONNRESET' && err.code !== 'ECONNREFUSED')) throw err;
+        return undefined;
+      });
+    }
     t.after(() => again.close());
     await again.waitFor(() => got.length + again.events.length >= total, 60_000);
     return { moved: true, ids: [...got, ...again.events.map((e) => e.id!)] };

@@ -65,35 +65,6 @@ async function roundTrip(cfg: KafkaTransportConfig): Promise<void> {
   }
 }
 
-test('create has no side effects; identical configs share one transport across a reload; cleanup closes', { skip }, async () => {
-  const topic = topicName();
-  const cfg: KafkaTransportConfig = { addresses: [broker.address], topic, consumer_group: 'node-a', '@span': 'Caddyfile:3:5' };
-  const first = kafkaModule.create(cfg);
-  assert.throws(() => first.transport, /not provisioned/);
-  const pool = new UsagePool();
-  const lines: { msg?: string; consumer_group?: string }[] = [];
-  await first.provision(context(pool, lines));
-  assert.ok(lines.some((l) => /created topic .* \(1 partition\).*log\.retention/.test(l.msg ?? '')), 'the start says which broker settings retention depends on');
-  const sub = new Recorder([BOOK]);
-  await first.transport.subscribe(sub);
-  const second = kafkaModule.create({ ...cfg, '@span': 'Caddyfile:9:5' });
-  await second.provision(context(pool));
-  assert.equal(second.transport, first.transport);
-  await first.cleanup();
-  await second.transport.dispatch(update('kept', BOOK));
-  await sub.waitFor(1);
-  assert.deepEqual(sub.ids(), ['kept']);
-  const other = kafkaModule.create({ ...cfg, consumer_group: 'node-b' });
-  await other.provision(context(pool));
-  assert.notEqual(other.transport, second.transport);
-  await other.cleanup();
-  const t = second.transport;
-  await second.cleanup();
-  await assert.rejects(t.dispatch(update('late', BOOK)), { code: 'ERR_TRANSPORT_CLOSED' });
-  assert.equal(sub.closedWith, 'transport closed');
-  await second.cleanup(); // twice is fine
-});
-
 test('without consumer_group: a generated one, stable for the process, in the start log', { skip }, async () => {
   const lines: { msg?: string; consumer_group?: string; consumer_group_generated?: boolean }[] = [];
   const m = kafkaModule.create({ addresses: [broker.address], topic: topicName() });
