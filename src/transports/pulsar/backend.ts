@@ -87,6 +87,9 @@ export class PulsarBackend implements Backend {
   /** Deliveries start after this position (the topic's head at start). */
   #deliverAfter: MessageId | undefined;
   #caughtUp: (() => void) | undefined;
+  /** Position of this node's newest acknowledged publish, and who waits for the live reader to reach a position. */
+  #lastSent = 0n;
+  readonly #seenWaiters = new Set<{ seq: bigint; resolve: () => void }>();
   #up = false;
   #closed = false;
   #readers = 0;
@@ -129,6 +132,7 @@ export class PulsarBackend implements Backend {
   #onMessage(m: Message): void {
     const seq = seqOf(m.id);
     this.#head = seq;
+    for (const w of this.#seenWaiters) if (w.seq <= seq) { this.#seenWaiters.delete(w); w.resolve(); }
     const u = decodeUpdate(m.payload);
     if (u) this.#index.add(seq, u.id);
     const after = this.#deliverAfter;
@@ -147,14 +151,30 @@ export class PulsarBackend implements Backend {
     this.#usable();
     const { payload, properties } = encodeUpdate(update);
     try {
-      await this.#producer!.send({ payload, properties });
+      const seq = seqOf(await this.#producer!.send({ payload, properties }));
+      if (seq > this.#lastSent) this.#lastSent = seq;
     } catch (err) {
       throw mapError(err);
     }
   }
 
+  /**
+   * Waits until the live reader has indexed this node's own acknowledged
+   * publishes, so the reads that walk the index (history's anchor, tail, the
+   * last event ID) start from the head at call time: an update this node
+   * published is never missed for arriving late.
+   */
+  async #seenOwnWrites(): Promise<void> {
+    const seq = this.#lastSent;
+    if (seq <= this.#head) return;
+    let entry!: { seq: bigint; resolve: () => void };
+    const seen = new Promise<void>((resolve) => { entry = { seq, resolve }; this.#seenWaiters.add(entry); });
+    try { await within(seen, this.options.operationTimeoutMs ?? 10_000, 'reading back this node\'s publishes'); } finally { this.#seenWaiters.delete(entry); }
+  }
+
   async history(afterId: string, visit: (update: Update, seq: bigint) => boolean | void): Promise<HistoryResult> {
     this.#usable();
+    await this.#seenOwnWrites().catch((err: unknown) => { throw mapError(err); });
     let from: bigint | undefined;
     if (afterId !== 'earliest') {
       from = this.#index.find(afterId);
@@ -171,6 +191,7 @@ export class PulsarBackend implements Backend {
   /** Newest first, from this node's head, in windows of the index growing ×4 from 32. */
   async tail(visit: (update: Update, seq: bigint) => boolean | void): Promise<void> {
     this.#usable();
+    await this.#seenOwnWrites().catch((err: unknown) => { throw mapError(err); });
     let end = this.#index.size;
     for (let count = 32; end > 0; count *= 4) {
       const begin = Math.max(0, end - count);
@@ -186,6 +207,7 @@ export class PulsarBackend implements Backend {
 
   async lastEventId(): Promise<string | undefined> {
     this.#usable();
+    await this.#seenOwnWrites().catch((err: unknown) => { throw mapError(err); });
     return this.#index.last()?.id;
   }
 
