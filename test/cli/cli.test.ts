@@ -1,23 +1,12 @@
 import { test } from 'node:test';
+import { cli as runCli } from '../helpers/hub-process.ts';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
-async function cli(args: string[], cwd: string, env: Record<string, string> = {}) {
-  try {
-    const r = await run(process.execPath, ['--disable-warning=ExperimentalWarning', MAIN, ...args], { cwd, env: { ...process.env, ...env } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+const cli = (args: string[], cwd: string, env: Record<string, string> = {}) => runCli(args, cwd, { ...process.env, ...env });
 
 function tmp(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'qs-cli-'));

@@ -7,20 +7,17 @@
  * errors at file:line:col with a did-you-mean.
  */
 import { after, describe, test } from 'node:test';
+import { cli as runCli } from '../helpers/hub-process.ts';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { mintToken } from '../../src/mercure/token.ts';
 import { LEGACY_KEYS } from '../../src/adapters/mercure-legacy/index.ts';
 import { freePort, startHub, type HubProcess } from '../helpers/hub-process.ts';
 import { redisSkipReason, startRedis, type RedisServer } from '../helpers/redis-server.ts';
 import { Sse, http, publish } from '../mercure/harness.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
-const run = promisify(execFile);
 const KEY = 'legacy-test-key-0123456789abcdef';
 
 /** What stderr says: the messages of its JSON log entries (plain lines kept as they are). */
@@ -42,15 +39,7 @@ function blankLegacy(env: Record<string, string>): Record<string, string> {
   return { ...out, ...env };
 }
 
-async function cli(args: string[], cwd: string, env: Record<string, string> = {}) {
-  try {
-    const r = await run(process.execPath, ['--disable-warning=ExperimentalWarning', MAIN, ...args], { cwd, env: cleanEnv(env) });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+const cli = (args: string[], cwd: string, env: Record<string, string> = {}) => runCli(args, cwd, cleanEnv(env));
 
 function dirWith(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'qs-legacy-'));

@@ -3,7 +3,8 @@
  * Caddyfile to a temp dir, forks src/cli/main.ts on the current Node (24) with
  * an IPC channel, and resolves once the process reports it is ready.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,4 +73,15 @@ export async function startHub(caddyfile: string, opts: StartOptions = {}): Prom
     kill: (signal = 'SIGKILL') => { child.kill(signal); },
     stop: async () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); return exited; },
   };
+}
+
+/** Runs `quicksilver <args>` to its end in cwd; the exit code and both outputs (never throws on a non-zero exit). */
+export async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = { ...process.env }): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, ['--disable-warning=ExperimentalWarning', MAIN, ...args], { cwd, env });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
 }

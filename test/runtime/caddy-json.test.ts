@@ -11,21 +11,18 @@
  * - `adapt --spans` keeps source positions, so a late error still cites file:line:col.
  */
 import { test } from 'node:test';
+import { cli as runCli } from '../helpers/hub-process.ts';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { adaptCaddyfile } from '../../src/runtime/load-config.ts';
 import { fromCaddyJSON, stripSpans, toCaddyJSON } from '../../src/runtime/caddy-json.ts';
 import { caddyProblems } from '../helpers/caddy-schema.ts';
 import { freePort, startHub } from '../helpers/hub-process.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
-const run = promisify(execFile);
 
 function adaptFixture(name: string): Record<string, unknown> {
   const { input, env } = readGolden(join(FIXTURES, 'adapt', name));
@@ -41,15 +38,7 @@ function readGolden(path: string): { input: string; expected: string; env: Recor
 }
 const caddyGolden = (name: string) => JSON.parse(readFileSync(join(FIXTURES, 'caddy-json', name), 'utf8')) as Record<string, unknown>;
 
-async function cli(args: string[], cwd: string, env: Record<string, string> = {}) {
-  try {
-    const r = await run(process.execPath, ['--disable-warning=ExperimentalWarning', MAIN, ...args], { cwd, env: { ...process.env, ...env } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+const cli = (args: string[], cwd: string, env: Record<string, string> = {}) => runCli(args, cwd, { ...process.env, ...env });
 
 test('every adapt fixture prints JSON that Caddy\'s decoder accepts, without @span', () => {
   const dir = join(FIXTURES, 'adapt');
