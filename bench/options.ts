@@ -54,6 +54,8 @@ export interface Options {
   maxRate: number;
   maxP99: number;
   connections: number;
+  /** Pipelined publish requests per connection (1 = none). */
+  pipelining: number;
   maxInflight: number;
   connectConcurrency: number;
   connectTimeout: number;
@@ -91,7 +93,7 @@ target:  --url URL | --spawn [--transport ${TRANSPORTS.join('|')}] [--transport-
 tokens:  --key KEY | --key-file PEM  --alg HS256   --publisher-jwt JWT  --subscriber-jwt JWT
 load:    --subscribers N --rate R --count M --duration S --size BYTES --topics T --private-every K
 publish: --mode closed|ramp --concurrency K --ramp-start R --ramp-step R --step-seconds S --max-rate R --max-p99 MS
-tuning:  --connections C --max-inflight N --connect-concurrency N --connect-timeout S --sources N --drain S --settle S
+tuning:  --connections C --pipelining N --max-inflight N --connect-concurrency N --connect-timeout S --sources N --drain S --settle S
 output:  --out DIR --label TEXT   other: --quick --force --help`;
 
 const num = (v: string | undefined, name: string): number | undefined => {
@@ -117,7 +119,7 @@ export function parseOptions(argv: string[]): Options {
       size: { type: 'string' }, topics: { type: 'string' }, 'private-every': { type: 'string' }, mode: { type: 'string' },
       concurrency: { type: 'string' }, 'ramp-start': { type: 'string' }, 'ramp-step': { type: 'string' },
       'step-seconds': { type: 'string' }, 'max-rate': { type: 'string' }, 'max-p99': { type: 'string' },
-      connections: { type: 'string' }, 'max-inflight': { type: 'string' }, 'connect-concurrency': { type: 'string' },
+      connections: { type: 'string' }, pipelining: { type: 'string' }, 'max-inflight': { type: 'string' }, 'connect-concurrency': { type: 'string' },
       'connect-timeout': { type: 'string' }, sources: { type: 'string' }, drain: { type: 'string' }, settle: { type: 'string' },
       out: { type: 'string' }, label: { type: 'string' },
     },
@@ -157,6 +159,7 @@ export function parseOptions(argv: string[]): Options {
     stepSeconds: n('step-seconds', d.stepSeconds ?? 3), maxRate: n('max-rate', d.maxRate ?? 50_000),
     maxP99: n('max-p99', 250),
     connections: Math.max(1, Math.round(n('connections', 4))),
+    pipelining: Math.max(1, Math.round(n('pipelining', 1))),
     maxInflight: Math.max(1, Math.round(n('max-inflight', 256))),
     connectConcurrency: Math.max(1, Math.round(n('connect-concurrency', 256))),
     connectTimeout: n('connect-timeout', 60),

@@ -1,17 +1,18 @@
 /**
  * The publisher: form-encoded POSTs to the hub over a few keep-alive
- * connections (an undici Pool). Each update's data is a harness payload
+ * connections (a PostPool: raw sockets, so the harness stays light beside
+ * the hub). Each update's data is a harness payload
  * (payload.ts) carrying its sequence number and its send time. Two drivers:
  * `paced` (token bucket, open loop: the rate does not bend to the hub) and
  * `closedLoop` (K workers, each sending its next update when the previous
  * one is answered: measures the most the hub sustains).
  */
-import { Pool } from 'undici';
 import { performance } from 'node:perf_hooks';
 import { Histogram } from './histogram.ts';
 import { encodePayload } from './payload.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { LoopbackTarget } from './loopback.ts';
+import { PostPool } from './post-pool.ts';
 
 /** What to publish as update `seq`: the form fields but `data`, and which subscriber groups should get it. */
 export interface UpdatePlan {
@@ -26,6 +27,8 @@ export interface PublisherOptions {
   token: string;
   /** Keep-alive connections in the pool. */
   connections: number;
+  /** Pipelined requests per connection (1 = none). */
+  pipelining?: number;
   /** Padding: minimum payload size in bytes. */
   size: number;
   timeoutMs: number;
@@ -62,7 +65,7 @@ function sendRate(n: number, t0: number, last: number): number {
 /** Publishes updates with increasing sequence numbers. */
 export class Publisher {
   readonly options: PublisherOptions;
-  readonly pool: Pool;
+  readonly pool: PostPool;
   /** Publish round-trip time (request to full response), µs. */
   readonly latency = new Histogram(8);
   /** When set, publish round trips are also recorded here (one ramp step). */
@@ -73,21 +76,13 @@ export class Publisher {
   accepted = 0;
   inflight = 0;
   #seq = 0;
-  #headers: Record<string, string>;
 
   constructor(options: PublisherOptions) {
     this.options = options;
-    this.pool = new Pool(options.target.url.origin, {
-      connections: options.connections,
-      pipelining: 1,
-      keepAliveTimeout: 60_000,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
-    this.#headers = {
+    this.pool = new PostPool(options.target, { connections: options.connections, depth: options.pipelining ?? 1, timeoutMs: options.timeoutMs }, {
       authorization: `Bearer ${options.token}`,
       'content-type': 'application/x-www-form-urlencoded',
-    };
+    });
   }
 
   /** Sends the next update; resolves true when the hub accepted it. Never rejects. */
@@ -98,17 +93,16 @@ export class Publisher {
     const t0 = performance.now();
     const body = `${plan.form}&data=${encodePayload(seq, t0, this.options.size).replace(/ /g, '+')}`;
     try {
-      const res = await this.pool.request({ path: this.options.target.url.pathname, method: 'POST', headers: this.#headers, body });
-      await res.body.dump({ limit: 64 * 1024 });
+      const status = await this.pool.post(body);
       const now = performance.now();
-      if (res.statusCode >= 200 && res.statusCode < 300) {
+      if (status >= 200 && status < 300) {
         this.accepted++;
         this.latency.record((now - t0) * 1000);
         this.stepLatency?.record((now - t0) * 1000);
         this.options.onAccepted(seq, plan, now);
         return true;
       }
-      this.#fail(String(res.statusCode));
+      this.#fail(String(status));
       return false;
     } catch (e) {
       this.#fail((e as NodeJS.ErrnoException).code ?? (e as Error).name);
@@ -187,6 +181,6 @@ export class Publisher {
 
   /** Closes the keep-alive connections. */
   async close(): Promise<void> {
-    await this.pool.close();
+    this.pool.close();
   }
 }

@@ -77,7 +77,7 @@ export async function runBenchmark(o: Options, log: (line: string) => void = () 
       onError: (_key, now) => timeline.error(now),
     });
     const publisher = new Publisher({
-      target: pubTarget, token: pubToken, connections: o.connections, size: o.size, timeoutMs: 30_000,
+      target: pubTarget, token: pubToken, connections: o.connections, pipelining: o.pipelining, size: o.size, timeoutMs: 30_000,
       onAccepted(seq, update, now) { tracker.published(seq, update.groups); timeline.published(now); },
       onError: (_key, now) => timeline.error(now),
     });

@@ -4,6 +4,11 @@
  * are). Worker side: IpcHostLink sends requests and routes deliveries to its
  * channels' sinks. Main side: serveIpc answers one worker from the host.
  * Messages carry `qs: 'channel'` so they share the channel with others.
+ *
+ * Both sides batch: what one turn of the event loop sends (publishes and
+ * their answers, deliveries) goes out as one IPC message, so under load a
+ * publish costs a share of one serialisation and one pipe write instead of
+ * several. Order is kept: a batch holds messages in the order they were sent.
  */
 import { QsError, type ErrorCode } from '../../host/errors.ts';
 import type { BackendSink } from '../core/contract.ts';
@@ -26,21 +31,47 @@ function toWire(err: unknown): WireError {
   return { code: (err as { code?: string }).code, message: (err as Error).message ?? String(err) };
 }
 
+/** Queues messages for one port and sends each turn's as one `{ qs, batch }` message. */
+class Outbox {
+  readonly #port: IpcPort;
+  #batch: object[] = [];
+
+  constructor(port: IpcPort) {
+    this.#port = port;
+  }
+
+  post(m: object): void {
+    if (this.#batch.length === 0) setImmediate(this.#flush);
+    this.#batch.push(m);
+  }
+
+  readonly #flush = (): void => {
+    const batch = this.#batch;
+    this.#batch = [];
+    try { this.#port.send({ qs: TAG, batch }); } catch { /* the other side is gone */ }
+  };
+}
+
+/** Calls `each` for every channel message in a received IPC message. */
+function unbatch(m: any, each: (m: any) => void): void {
+  if (m?.qs !== TAG || !Array.isArray(m.batch)) return;
+  for (const item of m.batch) each(item);
+}
+
 function fromWire(e: WireError): Error {
   return e.code?.startsWith('ERR_') ? new QsError(e.code as ErrorCode, e.message) : new Error(e.message);
 }
 
 /** Worker side. */
 export class IpcHostLink implements HostLink {
-  readonly #port: IpcPort;
+  readonly #out: Outbox;
   readonly #pending = new Map<number, { resolve(v: any): void; reject(e: Error): void }>();
   readonly #sinks = new Map<string, BackendSink>();
   #rid = 0;
 
   constructor(port: IpcPort) {
-    this.#port = port;
-    port.on('message', (m) => {
-      if (m?.qs !== TAG) return;
+    this.#out = new Outbox(port);
+    port.on('message', (batch) => unbatch(batch, (m) => {
       if (m.op === 'deliver') this.#sinks.get(m.channel)?.deliver(m.update, m.seq);
       else if (m.op === 'connection') this.#sinks.get(m.channel)?.connection(m.up, m.error ? fromWire(m.error) : undefined);
       else if (m.op === 'reply') {
@@ -48,14 +79,14 @@ export class IpcHostLink implements HostLink {
         this.#pending.delete(m.rid);
         if (m.error) p?.reject(fromWire(m.error)); else p?.resolve(m.value);
       }
-    });
+    }));
   }
 
   #call<T>(op: Op, channel: string, args: unknown[] = []): Promise<T> {
     const rid = ++this.#rid;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(rid, { resolve, reject });
-      this.#port.send({ qs: TAG, op, rid, channel, args });
+      this.#out.post({ op, rid, channel, args });
     });
   }
 
@@ -71,8 +102,8 @@ export class IpcHostLink implements HostLink {
   lastEventId(channel: string) { return this.#call<string | undefined>('lastEventId', channel); }
   health(channel: string) { return this.#call<void>('health', channel); }
   presence(channel: string) { return this.#call<Awaited<ReturnType<HostLink['presence']>>>('presence', channel); }
-  join(channel: string, info: unknown) { this.#port.send({ qs: TAG, op: 'join', channel, args: [info] }); }
-  leave(channel: string, id: string) { this.#port.send({ qs: TAG, op: 'leave', channel, args: [id] }); }
+  join(channel: string, info: unknown) { this.#out.post({ op: 'join', channel, args: [info] }); }
+  leave(channel: string, id: string) { this.#out.post({ op: 'leave', channel, args: [id] }); }
   async close(channel: string) {
     try { await this.#call<void>('close', channel); } finally { this.#sinks.delete(channel); }
   }
@@ -81,9 +112,9 @@ export class IpcHostLink implements HostLink {
 /** Main side: answers one worker's requests from the host. Returns a detach function. */
 export function serveIpc(host: BackendHost, process: string, port: IpcPort): () => void {
   const link = host.linkFor(process);
-  const send = (m: object) => { try { port.send({ qs: TAG, ...m }); } catch { /* the worker is gone */ } };
-  const listener = (m: any) => {
-    if (m?.qs !== TAG) return;
+  const out = new Outbox(port);
+  const send = (m: object) => out.post(m);
+  const serve = (m: any) => {
     const { op, rid, channel, args } = m as { op: string; rid: number; channel: string; args: any[] };
     if (op === 'join') return link.join(channel, args[0]);
     if (op === 'leave') return link.leave(channel, args[0]);
@@ -103,6 +134,7 @@ export function serveIpc(host: BackendHost, process: string, port: IpcPort): () 
     }
     result.then((value) => send({ op: 'reply', rid, value }), (err) => send({ op: 'reply', rid, error: toWire(err) }));
   };
+  const listener = (m: any) => unbatch(m, serve);
   port.on('message', listener);
   return () => { port.off('message', listener); };
 }

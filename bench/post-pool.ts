@@ -1,0 +1,172 @@
+/**
+ * The publisher's HTTP/1.1 client: a fixed set of keep-alive sockets, up to
+ * `depth` pipelined requests in flight on each (the requests one tick sends
+ * on a socket go out in one write), a FIFO queue for the rest. It only POSTs one
+ * form to one path and reads the status and the length-delimited (or
+ * chunked) body, so a request costs the harness a few microseconds where a
+ * general client (undici) costs tens: at a hub's full publish rate the
+ * harness shares the machine's cores with it, and must stay light.
+ */
+import net from 'node:net';
+import type { LoopbackTarget } from './loopback.ts';
+
+interface Pending {
+  body: string;
+  resolve(status: number): void;
+  reject(err: Error): void;
+}
+
+/** Why a request failed, as the publisher counts it (like a socket error's code). */
+export class PoolError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+class Connection {
+  readonly #pool: PostPool;
+  #socket: net.Socket | undefined;
+  /** Requests written and not yet answered, oldest first. */
+  readonly #inflight: Pending[] = [];
+  #corked = false;
+  #buf = '';
+  #status = 0;
+  /** Body bytes still expected; -1 while reading the head; -2 while reading chunks. */
+  #remaining = -1;
+
+  constructor(pool: PostPool) {
+    this.#pool = pool;
+  }
+
+  get load(): number { return this.#inflight.length; }
+
+  send(p: Pending): void {
+    this.#inflight.push(p);
+    const s = this.#socket ?? this.#open();
+    if (!this.#corked) {
+      this.#corked = true;
+      s.cork();
+      process.nextTick(() => { this.#corked = false; s.uncork(); });
+    }
+    s.write(this.#pool.head(Buffer.byteLength(p.body)) + p.body);
+  }
+
+  #fail(err: Error): void {
+    for (const p of this.#inflight.splice(0)) p.reject(err);
+  }
+
+  #open(): net.Socket {
+    const { host, port } = this.#pool.target;
+    const s = net.connect({ host, port, noDelay: true });
+    s.setEncoding('latin1');
+    s.setTimeout(this.#pool.timeoutMs, () => { if (this.#inflight.length > 0) s.destroy(new PoolError('ETIMEDOUT', 'no answer in time')); });
+    s.on('data', (chunk: string) => this.#read(chunk));
+    const gone = (err?: Error) => {
+      if (this.#socket !== s) return;
+      this.#socket = undefined;
+      this.#buf = '';
+      this.#remaining = -1;
+      this.#fail(new PoolError((err as NodeJS.ErrnoException | undefined)?.code ?? 'ECONNRESET', err?.message ?? 'connection closed'));
+      this.#pool.idle(this);
+    };
+    s.on('error', gone);
+    s.on('close', () => gone());
+    this.#socket = s;
+    return s;
+  }
+
+  #read(chunk: string): void {
+    this.#buf += chunk;
+    for (;;) {
+      if (this.#remaining === -1) {
+        const at = this.#buf.indexOf('\r\n\r\n');
+        if (at === -1) return;
+        const head = this.#buf.slice(0, at);
+        this.#buf = this.#buf.slice(at + 4);
+        this.#status = Number(head.slice(9, 12));
+        const len = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
+        this.#remaining = len ? Number(len[1]) : /\r\ntransfer-encoding:[ \t]*chunked/i.test(head) ? -2 : 0;
+      }
+      if (this.#remaining === -2) {
+        const end = this.#buf.indexOf('\r\n0\r\n\r\n');
+        const empty = this.#buf.startsWith('0\r\n\r\n');
+        if (end === -1 && !empty) return;
+        this.#buf = empty ? this.#buf.slice(5) : this.#buf.slice(end + 7);
+      } else {
+        if (this.#buf.length < this.#remaining) return;
+        this.#buf = this.#buf.slice(this.#remaining);
+      }
+      this.#remaining = -1;
+      this.#inflight.shift()?.resolve(this.#status);
+      this.#pool.idle(this);
+      if (this.#buf.length === 0) return;
+    }
+  }
+
+  close(): void {
+    const s = this.#socket;
+    this.#socket = undefined;
+    s?.destroy();
+    this.#fail(new PoolError('ECLOSED', 'pool closed'));
+  }
+}
+
+/** POSTs form bodies to one hub URL over `connections` keep-alive sockets. */
+export class PostPool {
+  readonly target: LoopbackTarget;
+  /** A connection with a request in flight and no byte for this long is dropped (ETIMEDOUT). */
+  readonly timeoutMs: number;
+  /** Requests in flight per connection (HTTP/1.1 pipelining; 1 = none). */
+  readonly depth: number;
+  readonly #prefix: string;
+  readonly #connections: Connection[];
+  readonly #queue: Pending[] = [];
+  #closed = false;
+
+  constructor(target: LoopbackTarget, opts: { connections: number; depth: number; timeoutMs: number }, headers: Record<string, string>) {
+    this.target = target;
+    this.timeoutMs = opts.timeoutMs;
+    this.depth = Math.max(1, opts.depth);
+    const connections = Math.max(1, opts.connections);
+    let prefix = `POST ${target.url.pathname}${target.url.search} HTTP/1.1\r\nhost: ${target.hostHeader}\r\n`;
+    for (const [k, v] of Object.entries(headers)) prefix += `${k}: ${v}\r\n`;
+    this.#prefix = `${prefix}content-length: `;
+    this.#connections = Array.from({ length: connections }, () => new Connection(this));
+  }
+
+  /** The request head for a body of `length` bytes. */
+  head(length: number): string {
+    return `${this.#prefix}${length}\r\n\r\n`;
+  }
+
+  /** Resolves with the response's status code; rejects with a PoolError when the connection fails. */
+  post(body: string): Promise<number> {
+    if (this.#closed) return Promise.reject(new PoolError('ECLOSED', 'pool closed'));
+    return new Promise((resolve, reject) => {
+      const p = { body, resolve, reject };
+      const c = this.#leastLoaded();
+      if (c.load < this.depth) c.send(p); else this.#queue.push(p);
+    });
+  }
+
+  #leastLoaded(): Connection {
+    let best = this.#connections[0]!;
+    for (const c of this.#connections) if (c.load < best.load) best = c;
+    return best;
+  }
+
+  /** A connection finished a request: it takes the next queued one. */
+  idle(c: Connection): void {
+    if (this.#closed || c.load >= this.depth) return;
+    const next = this.#queue.shift();
+    if (next) c.send(next);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const p of this.#queue.splice(0)) p.reject(new PoolError('ECLOSED', 'pool closed'));
+    for (const c of this.#connections) c.close();
+  }
+}
