@@ -42,12 +42,6 @@ if [ -n "${KAFKA_URL:-}" ]; then
   run publish --spawn --transport kafka --transport-url "$KAFKA_URL" --label publish-kafka
   run cluster --spawn --transport kafka --transport-url "$KAFKA_URL" --subscribers 1000 --rate 500 --duration 15 --label cluster-kafka-2nodes-1000x500
 fi
-# workers (issue 16): 1 and 2 processes side by side, pinned variants, and a hold past one process's file limit.
-for w in 1 2; do
-  run publish --spawn --workers "$w" --duration 10 --concurrency 16 --label "publish-w$w"
-  run fanout --spawn --workers "$w" --subscribers 1000 --rate 100 --label "fan1k-w$w"
-  run fanout --spawn --workers "$w" --subscribers 10000 --rate 10 --label "fan10k-w$w"
-  run publish --spawn --workers "$w" --hub-cpus 0 --duration 10 --concurrency 16 --label "publish-w$w-cpu0"
-done
-"$node" --disable-warning=ExperimentalWarning "$root/bench/hold-workers.ts" --workers 2 --subscribers 36000 --out "$out"
+# workers (issue 16): its own script.
+bash "$root/bench/workers-run.sh" "$out"
 echo "reports in $out" >&2

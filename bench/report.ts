@@ -107,7 +107,7 @@ export function summaryText(r: Report): string {
     `connect: ${r.connect.established}/${r.connect.requested} in ${r.connect.seconds.toFixed(2)} s = ${Math.round(r.connect.ratePerSecond)}/s (failed ${r.connect.failed})`,
     `publish: ${r.publish.accepted}/${r.publish.sent} accepted, sent at ${Math.round(r.publish.sentPerSecond)}/s, accepted ${Math.round(r.publish.ratePerSecond)}/s, p99 ${r.publish.latencyMs.p99} ms, lagged ${r.publish.lagged}`,
     `delivery: ${r.delivery.delivered}/${r.delivery.expected}, ${Math.round(r.delivery.eventsPerSecond)}/s, p50 ${r.delivery.latencyMs.p50} p90 ${r.delivery.latencyMs.p90} p99 ${r.delivery.latencyMs.p99} max ${r.delivery.latencyMs.max} ms`,
-    `         missed ${r.delivery.missed}, duplicated ${r.delivery.duplicated}, out-of-order ${r.delivery.outOfOrder}, unexpected ${r.delivery.unexpected}, disconnects ${r.delivery.disconnects}`,
+    `         missed ${r.delivery.missed}, duplicated ${r.delivery.duplicated}, out-of-order ${r.delivery.outOfOrder}, order mismatched ${r.delivery.orderMismatched}, unexpected ${r.delivery.unexpected}, disconnects ${r.delivery.disconnects}`,
   ];
   for (const h of r.resources.hub) {
     lines.push(`hub ${h.pid}: RSS ${mib(h.rssBaselineBytes)} -> ${mib(h.rssAfterConnectBytes)} (${h.rssPerConnectionBytes === undefined ? '?' : (h.rssPerConnectionBytes / 1024).toFixed(1)} KiB/conn), peak ${mib(h.rssPeakBytes)}; CPU ${h.cpuSecondsLoad?.toFixed(2) ?? '?'} s load, ${h.cpuSecondsPerDeliveredEvent === undefined ? '?' : (h.cpuSecondsPerDeliveredEvent * 1e6).toFixed(2)} µs/event`);

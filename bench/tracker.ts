@@ -7,6 +7,14 @@
  * delivery may arrive before the publish response, so missed and unexpected
  * deliveries are only counted at the end, from the bitsets; duplicates and
  * out-of-order arrivals are counted as they happen.
+ *
+ * One order: each subscriber folds the sequence numbers it receives, in
+ * arrival order, into an order-sensitive hash. At the end, among the
+ * subscribers of a group that missed nothing, those whose hash differs from
+ * the group's first such subscriber saw another order (`orderMismatched`).
+ * Out-of-order counts disagreement with the send order, which concurrent
+ * publishes may legitimately break; `orderMismatched` counts disagreement
+ * between streams, which a hub (with any number of processes) must not have.
  */
 import { Histogram } from './histogram.ts';
 
@@ -60,6 +68,8 @@ export interface DeliveryCounts {
   foreign: number;
   /** Subscribers that missed at least one update. */
   subscribersMissing: number;
+  /** Subscribers that missed nothing yet got their group's updates in another order than the group's first such subscriber. */
+  orderMismatched: number;
 }
 
 /** Per-subscriber and per-group state. */
@@ -69,6 +79,9 @@ export class Tracker {
   readonly expectedCount: Float64Array;
   readonly #received: Bitset[];
   readonly #lastSeq: Float64Array;
+  /** Two order-sensitive hashes of each subscriber's arrivals. */
+  readonly #orderA: Int32Array;
+  readonly #orderB: Int32Array;
   readonly #groupSize: Float64Array;
   /** Latency of every payload delivery (first copies only), µs. */
   readonly latency = new Histogram(8);
@@ -89,6 +102,8 @@ export class Tracker {
     for (const g of this.groupOf) this.#groupSize[g]!++;
     this.#received = Array.from({ length: this.groupOf.length }, () => new Bitset(Math.min(bitsHint, 8192)));
     this.#lastSeq = new Float64Array(this.groupOf.length).fill(-1);
+    this.#orderA = new Int32Array(this.groupOf.length);
+    this.#orderB = new Int32Array(this.groupOf.length);
   }
 
   /** The hub accepted update `seq` for these groups. */
@@ -107,6 +122,8 @@ export class Tracker {
     if (this.#received[sub]!.set(seq)) { this.duplicated++; return false; }
     if (seq < this.#lastSeq[sub]!) this.outOfOrder++;
     else this.#lastSeq[sub] = seq;
+    this.#orderA[sub] = Math.imul(this.#orderA[sub]! ^ seq, 16777619);
+    this.#orderB[sub] = Math.imul(this.#orderB[sub]! + seq + 1, 0x5bd1e995) ^ (this.#orderB[sub]! >>> 13);
     this.received++;
     this.latency.record(latencyUs);
     return true;
@@ -123,6 +140,9 @@ export class Tracker {
     let missed = 0;
     let unexpected = 0;
     let subscribersMissing = 0;
+    let orderMismatched = 0;
+    /** Per group, the first subscriber that missed nothing: the order the others are compared with. */
+    const reference = new Map<number, number>();
     for (let s = 0; s < this.groupOf.length; s++) {
       const exp = this.expected[this.groupOf[s]!]!.words;
       const got = this.#received[s]!.words;
@@ -135,11 +155,15 @@ export class Tracker {
         unexpected += popcount(r & ~e);
       }
       missed += m;
-      if (m > 0) subscribersMissing++;
+      if (m > 0) { subscribersMissing++; continue; }
+      const g = this.groupOf[s]!;
+      const ref = reference.get(g);
+      if (ref === undefined) reference.set(g, s);
+      else if (this.#orderA[s] !== this.#orderA[ref] || this.#orderB[s] !== this.#orderB[ref]) orderMismatched++;
     }
     return {
       expected: this.expectedTotal, delivered, missed, duplicated: this.duplicated,
-      outOfOrder: this.outOfOrder, unexpected, foreign: this.foreign, subscribersMissing,
+      outOfOrder: this.outOfOrder, unexpected, foreign: this.foreign, subscribersMissing, orderMismatched,
     };
   }
 }

@@ -14,7 +14,7 @@ export const REPORT_FIELDS: Record<string, string[]> = {
   hub: ['subscribeUrl', 'publishUrl', 'spawned', 'pids', 'plan'],
   connect: ['requested', 'established', 'failed', 'seconds', 'ratePerSecond', 'sources', 'latencyMs'],
   publish: ['mode', 'sent', 'accepted', 'failed', 'seconds', 'ratePerSecond', 'sentPerSecond', 'lagged', 'latencyMs'],
-  delivery: ['expected', 'delivered', 'missed', 'duplicated', 'outOfOrder', 'unexpected', 'foreign', 'subscribersMissing', 'seconds', 'eventsPerSecond', 'disconnects', 'heartbeats', 'latencyMs'],
+  delivery: ['expected', 'delivered', 'missed', 'duplicated', 'outOfOrder', 'unexpected', 'foreign', 'subscribersMissing', 'orderMismatched', 'seconds', 'eventsPerSecond', 'disconnects', 'heartbeats', 'latencyMs'],
   errors: ['subscribe', 'publish'],
   resources: ['hub', 'harness', 'loadAverageEnd'],
   files: ['json', 'svg'],

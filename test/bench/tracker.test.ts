@@ -29,7 +29,7 @@ test('missed, duplicated, out of order, unexpected and foreign', () => {
   t.receivedBy(2, 2, 10);
   t.receivedBy(2, -1, 0); // foreign
   const c = t.counts();
-  assert.deepEqual(c, { expected: 8, delivered: 6, missed: 2, duplicated: 1, outOfOrder: 1, unexpected: 1, foreign: 1, subscribersMissing: 1 });
+  assert.deepEqual(c, { expected: 8, delivered: 6, missed: 2, duplicated: 1, outOfOrder: 1, unexpected: 1, foreign: 1, subscribersMissing: 1, orderMismatched: 0 });
   assert.equal(t.latency.count, 7);
 });
 
@@ -40,4 +40,15 @@ test('delivery before the publish answer is not unexpected once the answer came'
   t.published(5, [0]);
   assert.deepEqual(t.counts().unexpected, 0);
   assert.deepEqual(t.counts().missed, 0);
+});
+
+test('streams of one group that got the same updates in another order are counted as order mismatched', () => {
+  const t = new Tracker([0, 0, 0, 1], 2);
+  for (const seq of [0, 1, 2]) t.published(seq, [0, 1]);
+  for (const seq of [0, 2, 1]) { t.receivedBy(0, seq, 1); t.receivedBy(1, seq, 1); t.receivedBy(3, seq, 1); }
+  for (const seq of [0, 1, 2]) t.receivedBy(2, seq, 1); // the send order, but not the group's order
+  const c = t.counts();
+  assert.equal(c.missed, 0);
+  assert.equal(c.outOfOrder, 3); // subscribers 0, 1 and 3 each saw 1 after 2
+  assert.equal(c.orderMismatched, 1); // subscriber 2; subscriber 3 is alone in its group
 });
