@@ -8,7 +8,7 @@
  *   node bench/hold-workers.ts [--workers 2] [--subscribers 36000] [--clients 2] [--updates 5] [--out DIR]
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,17 @@ import { readRss } from './proc.ts';
 import { spawnHub } from './spawn.ts';
 
 const TOPIC = 'urn:bench:hold';
+
+/**
+ * The kernel's per-CPU input queue on loopback (net.core.netdev_max_backlog)
+ * and the packets it dropped so far. At 100,000 streams on 2 cores the
+ * default 1,000 overflows; dropped keepalive probes then end streams.
+ */
+function kernelQueue(): { netdevMaxBacklog: number; softnetDropped: number } {
+  const read = (f: string) => { try { return readFileSync(f, 'utf8'); } catch { return ''; } };
+  const dropped = read('/proc/net/softnet_stat').trim().split('\n').reduce((a, l) => a + (parseInt(l.split(/\s+/)[1] ?? '0', 16) || 0), 0);
+  return { netdevMaxBacklog: Number(read('/proc/sys/net/core/netdev_max_backlog').trim()) || 0, softnetDropped: dropped };
+}
 
 function sockets(pid: number): number {
   try {
@@ -62,6 +73,7 @@ async function main(): Promise<void> {
   const hub = await spawnHub({ transport: 'bolt', key: DEV_KEY, alg: 'HS256', workers, directives: ['heartbeat 0s', 'write_timeout 0s'] });
   try {
     const baseline = hub.pids.map((p) => readRss(p) ?? 0);
+    const queue0 = kernelQueue();
     const per = Math.ceil(total / k);
     const kids = Array.from({ length: k }, (_, i) => fork(import.meta.filename, ['--role', 'client', '--port', String(hub.port), '--n', String(Math.min(per, total - i * per)), '--source', `127.0.0.${2 + i}`], { execArgv: ['--disable-warning=ExperimentalWarning'] }));
     const ask = <T>(c: (typeof kids)[number], msg?: object) => new Promise<T>((r) => { c.once('message', (m) => r(m as T)); if (msg) c.send(msg); });
@@ -83,6 +95,7 @@ async function main(): Promise<void> {
       if (complete >= established) break;
     }
     for (const c of kids) c.send({ quit: true });
+    const queue1 = kernelQueue();
     const rssDelta = held.reduce((a, b) => a + b, 0) - baseline.reduce((a, b) => a + b, 0);
     const report = {
       scenario: 'hold-workers', date: new Date().toISOString(), workers, subscribers: total, clients: k, updates,
@@ -90,12 +103,13 @@ async function main(): Promise<void> {
       hub: { pids: hub.pids, rssBaselineBytes: baseline, rssHeldBytes: held, socketsPerProcess: spread },
       rssPerSubscriberBytes: Math.round(rssDelta / Math.max(1, established)),
       streamsWithEveryUpdate: complete,
+      kernel: { netdevMaxBacklog: queue1.netdevMaxBacklog, softnetDroppedDuringRun: queue1.softnetDropped - queue0.softnetDropped },
     };
     const out = v.out ?? join(import.meta.dirname, 'out');
     mkdirSync(out, { recursive: true });
     const file = join(out, `hold-workers-${workers}w-${total}-${Date.now()}.json`);
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
-    process.stdout.write(`${established}/${total} held over ${workers} processes (sockets ${spread.join(' + ')}), ${(report.rssPerSubscriberBytes / 1024).toFixed(2)} KiB RSS per subscriber, ${complete} streams got all ${updates} updates\n${file}\n`);
+    process.stdout.write(`${established}/${total} held over ${workers} processes (sockets ${spread.join(' + ')}), ${(report.rssPerSubscriberBytes / 1024).toFixed(2)} KiB RSS per subscriber, ${complete} streams got all ${updates} updates; kernel input queue ${report.kernel.netdevMaxBacklog}, ${report.kernel.softnetDroppedDuringRun} packets dropped\n${file}\n`);
   } finally {
     await hub.stop();
   }
