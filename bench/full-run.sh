@@ -7,14 +7,7 @@
 # KAFKA_URL=kafka://127.0.0.1:9092/<topic> PULSAR_URL=pulsar://127.0.0.1:6650 (any may be left unset to skip those runs).
 #   bash bench/full-run.sh [OUT_DIR]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-out="${1:-$root/bench/out}"
-mkdir -p "$out"
-node="$("$root/scripts/node24.sh")"
-run() {
-  echo "== $*" >&2
-  "$node" --disable-warning=ExperimentalWarning "$root/bench/main.ts" "$@" --out "$out" > /dev/null
-}
+. "$(dirname "${BASH_SOURCE[0]}")/run-lib.sh"
 floor="$root/bench/floor-hub.ts"
 
 run hold --spawn --subscribers 10000 --label hold10k
