@@ -1,7 +1,7 @@
 /**
- * The HostLink over a Node IPC channel (child_process.fork with
- * `serialization: 'advanced'`, which the supervisor's messages share). Worker side: IpcHostLink sends requests and routes deliveries to its
- * channels' sinks. Main side: serveIpc answers one worker from the host.
+ * The HostLink over a Node IPC channel (child_process.fork, whose channel
+ * the supervisor's messages share). Worker side: IpcHostLink sends requests
+ * and routes deliveries to its channels' sinks. Main side: serveIpc answers one worker from the host.
  * Messages carry `qs: 'channel'` so they share the channel with others.
  *
  * Both sides batch: what one turn of the event loop sends (publishes and
@@ -123,7 +123,7 @@ export class IpcHostLink implements HostLink {
 export function serveIpc(host: BackendHost, process: string, port: IpcPort): () => void {
   const link = host.linkFor(process);
   const out = new Outbox(port);
-  const send = (m: object) => out.post(m);
+  const send = (m: object): void => out.post(m);
   const serve = (m: any) => {
     const { op, rid, channel, args } = m as { op: string; rid: number; channel: string; args: any[] };
     if (op === 'join') return link.join(channel, args[0]);
