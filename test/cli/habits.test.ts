@@ -125,7 +125,15 @@ async function startCli(dir: string, expect: RegExp, extra = ['--pidfile', 'qs.p
   child.stdout.on('data', (c) => { stdout += c; });
   child.stderr.on('data', (c) => { stderr += c; });
   const [code] = await once(child, 'exit') as [number];
-  while (!expect.test(stdout + stderr)) await Promise.race([once(child.stdout, 'data'), once(child.stderr, 'data')]);
+  // A started server keeps the pipes open (it inherits them), so wait for the expected words, not for the end;
+  // a start that failed otherwise ends them: stop waiting then, or after 30 s, and let the assertions tell.
+  const stop = Promise.race([
+    Promise.all([once(child.stdout, 'end'), once(child.stderr, 'end')]),
+    new Promise((r) => setTimeout(r, 30_000).unref()),
+  ]).then(() => 'stop');
+  while (!expect.test(stdout + stderr)) {
+    if (await Promise.race([once(child.stdout, 'data'), once(child.stderr, 'data'), stop]) === 'stop') break;
+  }
   child.stdout.destroy();
   child.stderr.destroy();
   return { code, stdout, stderr };
@@ -133,10 +141,15 @@ async function startCli(dir: string, expect: RegExp, extra = ['--pidfile', 'qs.p
 
 test('start returns once the server serves; stop stops it; a failing start exits 1', async (t) => {
   const dir = tmp();
-  const [port, admin] = [await freePort(), await freePort()];
-  writeFileSync(join(dir, 'Caddyfile'), `{\n\tadmin localhost:${admin}\n}\n:${port} {\n\trespond "started"\n}\n`);
-  const r = await startCli(dir, /Successfully started/);
-  assert.equal(r.code, 0, r.stderr);
+  // A free port can be taken by another test's connection before the server binds it: try fresh ports then.
+  let port = 0, admin = 0, r: Awaited<ReturnType<typeof startCli>>;
+  for (let attempt = 0; ; attempt++) {
+    [port, admin] = [await freePort(), await freePort()];
+    writeFileSync(join(dir, 'Caddyfile'), `{\n\tadmin localhost:${admin}\n}\n:${port} {\n\trespond "started"\n}\n`);
+    r = await startCli(dir, /Successfully started/);
+    if (r.code === 0 || attempt === 2 || !/address already in use/i.test(r.stderr)) break;
+  }
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   const m = /^Successfully started Quicksilver \(pid=(\d+)\) - Quicksilver is running in the background\n$/.exec(r.stdout);
   assert.ok(m, r.stdout);
   const pid = Number(m[1]);
