@@ -15,6 +15,7 @@ import { toMs } from './duration.ts';
 import { spanOf } from './span.ts';
 import { registerReloadMetrics } from './reload-metrics.ts';
 import { loggerName } from './log.ts';
+import { CONFIG_SERVICE } from './services.ts';
 
 export interface InstanceDeps {
   log: Logger; pool: UsagePool; dataDir: string;
@@ -40,7 +41,7 @@ export class Instance {
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
     registerReloadMetrics(metrics);
-    this.app = { metrics, registry: new Map() };
+    this.app = { metrics, registry: new Map<string, unknown>([[CONFIG_SERVICE, config]]) };
   }
 
   #context(id: string): ModuleContext {

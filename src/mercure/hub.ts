@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../host/errors.ts';
 import { toMs } from '../host/duration.ts';
 import { spanOf } from '../host/span.ts';
+import { CONFIG_SERVICE } from '../host/services.ts';
 import type { CleanerUpper, ModuleContext, Provisioner, Validator } from '../host/module.ts';
 import type { HttpContext, HttpHandler, Next } from '../http/handler.ts';
 import { TopicSelectorStore, defaultSelectorStore } from '../topics/topic-selector.ts';
@@ -40,6 +41,12 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
    * key (POST then answers 405). Not reachable from a Caddyfile, as in the reference.
    */
   static allowNoPublish = false;
+
+  /**
+   * The same, decided per config: a layer above (the PHP front, as FrankenPHP
+   * does) may allow a hub without a publisher key in the configs it serves.
+   */
+  static allowNoPublishIn: ((config: unknown) => boolean) | undefined;
 
   readonly config: MercureConfig;
   #rt: HubRuntime | undefined;
@@ -84,7 +91,8 @@ export class MercureHub implements HttpHandler, Provisioner, Validator, CleanerU
 
     const publisher = this.#keySource(c.publisher_jwks_url, c.publisher_jwt, fail);
     const subscriber = this.#keySource(c.subscriber_jwks_url, c.subscriber_jwt, fail);
-    if (!publisher && !MercureHub.allowNoPublish) throw fail('a JWT key or the URL of a JWK Set for publishers must be provided');
+    const noPublishAllowed = MercureHub.allowNoPublish || MercureHub.allowNoPublishIn?.(ctx.app.registry.get(CONFIG_SERVICE)) === true;
+    if (!publisher && !noPublishAllowed) throw fail('a JWT key or the URL of a JWK Set for publishers must be provided');
     if (!subscriber && !c.anonymous) throw fail('a JWT key or the URL of a JWK Set for subscribers must be provided, or anonymous mode enabled');
     const publisherVerifier = publisher ? new TokenVerifier(publisher) : undefined;
     const subscriberVerifier = subscriber ? new TokenVerifier(subscriber) : undefined;

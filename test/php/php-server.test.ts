@@ -18,6 +18,7 @@ import { UsagePool } from '../../src/host/usage-pool.ts';
 import { WORKER_WARNING } from '../../directives/php.ts';
 import { phpFpmSkipReason } from '../helpers/php-fpm-server.ts';
 import { APP, runCaddyfile, send } from './helpers.ts';
+import { SseClient } from '../helpers/sse.ts';
 
 const skip = phpFpmSkipReason();
 const IMAGE = readFileSync(fileURLToPath(new URL('../fixtures/adapt/frankenphp-image.caddyfiletest', import.meta.url)), 'utf8').split('\n----------\n')[0]!;
@@ -151,6 +152,24 @@ test('mercure_publish() without a hub throws "No Mercure hub configured"; a php_
   const ini = JSON.parse((await send(run2.url('/ini.php'))).body);
   assert.equal(ini.server_env, 'set by the user prepend');
   assert.equal(ini.has_mercure_publish, true);
+});
+
+test('beside the PHP front a hub may omit the publisher key, as in FrankenPHP: mercure_publish() publishes, POST answers 405; without PHP the reference error stays', { skip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'qs-php-nopub-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'pub.php'), "<?php echo mercure_publish('https://example.com/no-key', 'published without a publisher key');\n");
+  const key = 'a-subscriber-key-that-is-long-enough-for-hs256';
+  const run = await runCaddyfile(t, `:80 {\n\troot * ${dir}\n\tmercure {\n\t\tsubscriber_jwt ${key}\n\t\tanonymous\n\t}\n\tphp_server\n}\n`);
+  const sub = await SseClient.open(run.url(`/.well-known/mercure?topic=${encodeURIComponent('https://example.com/no-key')}`));
+  t.after(() => sub.close());
+  const r = await send(run.url('/pub.php'));
+  assert.equal(r.status, 200, r.body);
+  assert.match(r.body, /^urn:uuid:/);
+  await sub.count(1);
+  assert.deepEqual(sub.events.map((e) => [e.id, e.data]), [[r.body, 'published without a publisher key']]);
+  const post = await send(run.url('/.well-known/mercure'), { method: 'POST', body: 'topic=x&data=y', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  assert.equal(post.status, 405);
+  await assert.rejects(runCaddyfile(t, `:80 {\n\tmercure {\n\t\tsubscriber_jwt ${key}\n\t\tanonymous\n\t}\n\trespond "no PHP here"\n}\n`), /publishers must be provided/);
 });
 
 test('php [<matcher>]: every matching request goes to PHP, the rest to file_server', { skip }, async (t) => {
