@@ -1,6 +1,9 @@
 /**
  * Reads an HTTP/1.1 response from raw socket bytes: the status line and
- * headers, then the body, de-chunked when `Transfer-Encoding: chunked`. Body
+ * headers, then the body, de-chunked when `Transfer-Encoding: chunked`,
+ * `Content-Length` bytes long when given, else up to the connection's end. On
+ * a keep-alive connection, push() says where a response ended and reset()
+ * readies the reader for the next one. Body
  * bytes are handed on as ranges of the input buffer (no copies); only the
  * head is turned into a string, once per connection.
  */
@@ -11,7 +14,7 @@ export interface ResponseHandler {
   onHead(status: number, headers: string): void;
   /** Called with every range of body bytes. */
   onBody(buf: Buffer, start: number, end: number): void;
-  /** Called when a chunked body ends with its zero-size chunk. */
+  /** Called when a body ends: a chunked one's zero-size chunk, or the Content-Length reached. */
   onEnd(): void;
 }
 
@@ -20,7 +23,8 @@ const SIZE = 1;
 const EXT = 2;
 const DATA = 3;
 const DATA_END = 4;
-const DONE = 5;
+const TRAILER = 5;
+const DONE = 6;
 const MAX_HEAD = 64 * 1024;
 
 /** Incremental HTTP/1.1 response reader for one connection. */
@@ -34,18 +38,32 @@ export class ResponseReader {
   #head = '';
   #size = 0;
   #remaining = 0;
+  /** In the trailer: the current line is empty so far (an empty line ends the response). */
+  #emptyLine = true;
 
   constructor(handler: ResponseHandler) {
     this.handler = handler;
   }
 
-  /** True once the zero-size chunk was read. */
+  /** True once the response ended (see onEnd). */
   get done(): boolean {
     return this.#state === DONE;
   }
 
-  /** Feeds `buf[start..end)`. Throws on a malformed head or chunk header. */
-  push(buf: Buffer, start: number, end: number): void {
+  /** Readies the reader for the next response on the same connection. */
+  reset(): void {
+    this.#state = HEAD;
+    this.status = 0;
+    this.chunked = false;
+    this.#size = 0;
+  }
+
+  /**
+   * Feeds `buf[start..end)`. Returns the offset after the response's last
+   * byte once it ended (bytes from there belong to the next one), else end.
+   * Throws on a malformed head or chunk header.
+   */
+  push(buf: Buffer, start: number, end: number): number {
     let pos = start;
     if (this.#state === HEAD) {
       const before = this.#head.length;
@@ -53,7 +71,7 @@ export class ResponseReader {
       const at = this.#head.indexOf('\r\n\r\n');
       if (at === -1) {
         if (this.#head.length > MAX_HEAD) throw new Error('response head too large');
-        return;
+        return end;
       }
       pos += at + 4 - before;
       const head = this.#head.slice(0, at);
@@ -62,9 +80,11 @@ export class ResponseReader {
       if (!m) throw new Error(`bad status line: ${JSON.stringify(head.slice(0, 40))}`);
       this.status = Number(m[1]);
       this.chunked = /\r\ntransfer-encoding:[ \t]*chunked/i.test(head);
+      const length = this.chunked ? null : /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
       this.#state = this.chunked ? SIZE : DATA;
-      this.#remaining = Infinity;
+      this.#remaining = length ? Number(length[1]) : Infinity;
       this.handler.onHead(this.status, head);
+      if (this.#remaining === 0) { this.#state = DONE; this.handler.onEnd(); return pos; }
     }
     while (pos < end) {
       switch (this.#state) {
@@ -73,13 +93,16 @@ export class ResponseReader {
           this.handler.onBody(buf, pos, pos + n);
           pos += n;
           this.#remaining -= n;
-          if (this.#remaining === 0) this.#state = DATA_END;
-          break;
+          if (this.#remaining > 0) break;
+          if (this.chunked) { this.#state = DATA_END; break; }
+          this.#state = DONE;
+          this.handler.onEnd();
+          return pos;
         }
         case SIZE: {
           const c = buf[pos++]!;
           if (c === 10) {
-            if (this.#size === 0) { this.#state = DONE; this.handler.onEnd(); return; }
+            if (this.#size === 0) { this.#state = TRAILER; this.#emptyLine = true; break; }
             this.#remaining = this.#size;
             this.#size = 0;
             this.#state = DATA;
@@ -94,9 +117,17 @@ export class ResponseReader {
         }
         case EXT: {
           const nl = buf.indexOf(10, pos);
-          if (nl === -1 || nl >= end) return;
+          if (nl === -1 || nl >= end) return end;
           pos = nl;
           this.#state = SIZE;
+          break;
+        }
+        case TRAILER: {
+          const c = buf[pos++]!;
+          if (c === 10) {
+            if (this.#emptyLine) { this.#state = DONE; this.handler.onEnd(); return pos; }
+            this.#emptyLine = true;
+          } else if (c !== 13) this.#emptyLine = false;
           break;
         }
         case DATA_END: {
@@ -106,9 +137,10 @@ export class ResponseReader {
           break;
         }
         default:
-          return;
+          return pos;
       }
     }
+    return end;
   }
 }
 

@@ -2,12 +2,13 @@
  * The publisher's HTTP/1.1 client: a fixed set of keep-alive sockets, up to
  * `depth` pipelined requests in flight on each (the requests one tick sends
  * on a socket go out in one write), a FIFO queue for the rest. It only POSTs one
- * form to one path and reads the status and the length-delimited (or
- * chunked) body, so a request costs the harness a few microseconds where a
+ * form to one path and reads each answer with the harness's response reader
+ * (http-response.ts), keeping only the status, so a request costs the harness a few microseconds where a
  * general client (undici) costs tens: at a hub's full publish rate the
  * harness shares the machine's cores with it, and must stay light.
  */
 import net from 'node:net';
+import { ResponseReader } from './http-response.ts';
 import type { LoopbackTarget } from './loopback.ts';
 
 interface Pending {
@@ -31,13 +32,15 @@ class Connection {
   /** Requests written and not yet answered, oldest first. */
   readonly #inflight: Pending[] = [];
   #corked = false;
-  #buf = '';
-  #status = 0;
-  /** Body bytes still expected; -1 while reading the head; -2 while reading chunks. */
-  #remaining = -1;
+  /** Reads the answers, one after another; each ends by answering the oldest request in flight. */
+  #reader = this.#newReader();
 
   constructor(pool: PostPool) {
     this.#pool = pool;
+  }
+
+  #newReader(): ResponseReader {
+    return new ResponseReader({ onHead: () => {}, onBody: () => {}, onEnd: () => {} });
   }
 
   get load(): number { return this.#inflight.length; }
@@ -60,14 +63,12 @@ class Connection {
   #open(): net.Socket {
     const { host, port } = this.#pool.target;
     const s = net.connect({ host, port, noDelay: true });
-    s.setEncoding('latin1');
     s.setTimeout(this.#pool.timeoutMs, () => { if (this.#inflight.length > 0) s.destroy(new PoolError('ETIMEDOUT', 'no answer in time')); });
-    s.on('data', (chunk: string) => this.#read(chunk));
+    s.on('data', (chunk: Buffer) => this.#read(s, chunk));
     const gone = (err?: Error) => {
       if (this.#socket !== s) return;
       this.#socket = undefined;
-      this.#buf = '';
-      this.#remaining = -1;
+      this.#reader = this.#newReader();
       this.#fail(new PoolError((err as NodeJS.ErrnoException | undefined)?.code ?? 'ECONNRESET', err?.message ?? 'connection closed'));
       this.#pool.idle(this);
     };
@@ -77,31 +78,19 @@ class Connection {
     return s;
   }
 
-  #read(chunk: string): void {
-    this.#buf += chunk;
-    for (;;) {
-      if (this.#remaining === -1) {
-        const at = this.#buf.indexOf('\r\n\r\n');
-        if (at === -1) return;
-        const head = this.#buf.slice(0, at);
-        this.#buf = this.#buf.slice(at + 4);
-        this.#status = Number(head.slice(9, 12));
-        const len = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
-        this.#remaining = len ? Number(len[1]) : /\r\ntransfer-encoding:[ \t]*chunked/i.test(head) ? -2 : 0;
+  #read(s: net.Socket, chunk: Buffer): void {
+    for (let pos = 0; pos < chunk.length;) {
+      try {
+        pos = this.#reader.push(chunk, pos, chunk.length);
+      } catch (err) {
+        s.destroy(new PoolError('EBADRESPONSE', (err as Error).message));
+        return;
       }
-      if (this.#remaining === -2) {
-        const end = this.#buf.indexOf('\r\n0\r\n\r\n');
-        const empty = this.#buf.startsWith('0\r\n\r\n');
-        if (end === -1 && !empty) return;
-        this.#buf = empty ? this.#buf.slice(5) : this.#buf.slice(end + 7);
-      } else {
-        if (this.#buf.length < this.#remaining) return;
-        this.#buf = this.#buf.slice(this.#remaining);
-      }
-      this.#remaining = -1;
-      this.#inflight.shift()?.resolve(this.#status);
+      if (!this.#reader.done) return;
+      const status = this.#reader.status;
+      this.#reader.reset();
+      this.#inflight.shift()?.resolve(status);
       this.#pool.idle(this);
-      if (this.#buf.length === 0) return;
     }
   }
 
